@@ -1,0 +1,26 @@
+"""mockbin: an httpbin you run yourself, byte-compatible with httpbin 0.10.4."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "create_app", "app"]
+
+
+def create_app(settings: Any = None) -> Any:
+    """Build the WSGI application (see :func:`mockbin.app.create_app`)."""
+    from .app import create_app as factory
+
+    return factory(settings)
+
+
+def __getattr__(name: str) -> Any:
+    # ``gunicorn mockbin:app`` needs a module-level app; build it from the
+    # MOCKBIN_* environment on first use so that importing mockbin (the pytest
+    # plugin does) stays cheap and side-effect free.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(f"module 'mockbin' has no attribute {name!r}")

@@ -1,0 +1,87 @@
+"""The ``mockbin`` command: ``mockbin serve``, ``mockbin --version``.
+
+Options are generated from :class:`mockbin.settings.Settings`, so every
+setting is a flag and ``mockbin serve --help`` lists them all with their
+``MOCKBIN_*`` variables.  Any bad value or an unusable address ends the
+program with one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, List, Optional
+
+import click
+
+from . import __version__
+from .settings import Settings, SettingsError, env_name, fields, flag_name
+
+EXIT_USAGE = 2
+
+
+def fail(message: str) -> "click.exceptions.Exit":
+    click.echo(f"mockbin: error: {message}", err=True)
+    return click.exceptions.Exit(EXIT_USAGE)
+
+
+def _click_type(parse: Callable[[str], Any]) -> click.ParamType:
+    class SettingType(click.ParamType):
+        name = parse.__name__.replace("parse_", "")
+
+        def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+            if not isinstance(value, str):
+                return value
+            try:
+                return parse(value)
+            except SettingsError as exc:
+                self.fail(str(exc), param, ctx)
+
+    return SettingType()
+
+
+def settings_options(command: Callable) -> Callable:
+    """Add one ``--flag`` per setting; an unset flag stays None so env vars can apply."""
+    for f in reversed(fields()):
+        meta = f.metadata
+        command = click.option(
+            flag_name(f.name),
+            f.name,
+            type=_click_type(meta["parse"]),
+            default=None,
+            metavar=meta["metavar"] or None,
+            help=f"{meta['help']} [env: {env_name(f.name)}; default: {f.default}]",
+        )(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="mockbin", message="%(prog)s %(version)s")
+def cli() -> None:
+    """mockbin: an httpbin you run yourself."""
+
+
+@cli.command()
+@settings_options
+def serve(**flags: Any) -> None:
+    """Serve mockbin under gunicorn (default http://127.0.0.1:8080)."""
+    from .serve import ServeError, serve as run
+
+    try:
+        settings = Settings.from_sources(flags)
+        run(settings)
+    except (SettingsError, ServeError) as exc:
+        raise fail(str(exc)) from None
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Console entry point; usage errors are one line and exit 2."""
+    try:
+        code = cli.main(args=argv, prog_name="mockbin", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        click.echo(f"mockbin: error: {exc.format_message()}", err=True)
+        code = EXIT_USAGE
+    except click.Abort:
+        code = 1
+    sys.exit(code or 0)

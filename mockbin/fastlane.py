@@ -1,0 +1,70 @@
+"""The fast lane: the hottest echo routes answered without Flask's dispatch.
+
+Flask's request context, routing, hooks and ``Response`` object cost about
+three times what building an echo does.  For exact static paths of routes
+marked ``fast=True`` in the route table, and only for the methods those
+routes serve, this WSGI front door calls the very same handler and writes
+the JSON answer straight to ``start_response``: same status line, same
+headers in the same order, same bytes (the differential tests run every
+request shape through both paths).  Everything else -- OPTIONS, 404, 405,
+redirects, errors other than HTTP ones -- goes to Flask untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Dict, Iterable, Tuple
+
+from flask import Request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from . import limits
+from .http import JSON, add_cors_headers, cors_headers
+from .jsonify import dumps_bytes
+from .routes import Route
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+Handler = Callable[[Request], Any]
+
+log = logging.getLogger("mockbin")
+
+
+def lane_table(routes: Iterable[Route], prefix: str = "") -> Dict[Tuple[str, str], Handler]:
+    """``(path, method) -> handler`` for the fast routes; GET routes also answer HEAD."""
+    table: Dict[Tuple[str, str], Handler] = {}
+    for route in routes:
+        if not route.fast or "<" in route.rule:
+            continue
+        for method in route.methods:
+            table[(prefix + route.rule, method)] = route.view
+            if method == "GET":
+                table[(prefix + route.rule, "HEAD")] = route.view
+    return table
+
+
+class FastLane:
+    """WSGI middleware: answers ``table`` entries directly, hands the rest to *app*."""
+
+    def __init__(self, app: WSGIApp, table: Dict[Tuple[str, str], Handler], max_body_size: int) -> None:
+        self.app = app
+        self.table = table
+        self.max_body_size = max_body_size
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        handler = self.table.get((environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")))
+        if handler is None:
+            return self.app(environ, start_response)
+        try:
+            limits.enforce(environ, self.max_body_size)
+            value = handler(Request(environ))
+        except HTTPException as exc:
+            return add_cors_headers(exc.get_response(environ), environ)(environ, start_response)
+        except Exception:
+            log.exception("Exception on %s [%s]", environ.get("PATH_INFO"), environ.get("REQUEST_METHOD"))
+            response = InternalServerError().get_response(environ)
+            return add_cors_headers(response, environ)(environ, start_response)
+        body = dumps_bytes(value)
+        headers = [("Content-Type", JSON), ("Content-Length", str(len(body)))]
+        headers.extend(cors_headers(environ))
+        start_response("200 OK", headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]

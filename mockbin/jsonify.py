@@ -1,0 +1,128 @@
+"""httpbin's JSON encoding, byte for byte, without the slow path.
+
+httpbin answers with Flask's ``jsonify`` in non-compact mode, which is
+``json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=True)`` plus one
+newline.  On CPython before 3.13 any ``indent`` makes the standard library
+drop its C encoder for a pure-Python generator chain, which costs more than
+everything else an echo request does.  This module produces the same bytes
+with one small recursive function that leans on the C string escaper.
+
+The output is checked against the standard library for arbitrary JSON values
+by a property-based test (``tests/test_jsonify.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from json.encoder import encode_basestring_ascii as _escape  # C accelerated
+from typing import Any
+
+__all__ = ["dumps", "dumps_bytes", "loads_or_none", "compact"]
+
+_INF = float("inf")
+
+
+def _float(value: float) -> str:
+    # The standard library's spelling: repr() for finite numbers, and the
+    # JavaScript names for the three values JSON has no literal for.
+    if value != value:
+        return "NaN"
+    if value == _INF:
+        return "Infinity"
+    if value == -_INF:
+        return "-Infinity"
+    return float.__repr__(value)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return _escape(key)
+    if key is True:
+        return '"true"'
+    if key is False:
+        return '"false"'
+    if key is None:
+        return '"null"'
+    if isinstance(key, int):
+        return '"' + int.__repr__(key) + '"'
+    if isinstance(key, float):
+        return '"' + _float(key) + '"'
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def _encode(value: Any, indent: str) -> str:
+    kind = type(value)
+    if kind is str:
+        return _escape(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = indent + "  "
+        # Strings are escaped inline: most echo values are strings, and the
+        # saved call per value is a measurable share of an echo request.
+        body = ",\n".join(
+            [
+                inner
+                + (_escape(k) if type(k) is str else _key(k))
+                + ": "
+                + (_escape(v) if type(v) is str else _encode(v, inner))
+                for k, v in sorted(value.items())
+            ]
+        )
+        return "{\n" + body + "\n" + indent + "}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        inner = indent + "  "
+        body = ",\n".join(
+            [inner + (_escape(v) if type(v) is str else _encode(v, inner)) for v in value]
+        )
+        return "[\n" + body + "\n" + indent + "]"
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        return _float(value)
+    # Subclasses (IntEnum, OrderedDict, str subclasses...) take the same
+    # spelling as their base type, as in the standard library.
+    for base in (str, int, float, dict, list, tuple):
+        if isinstance(value, base):
+            return _encode(base(value), indent)
+    raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
+
+
+def dumps(value: Any) -> str:
+    """Encode *value* exactly as httpbin does, trailing newline included."""
+    return _encode(value, "") + "\n"
+
+
+def dumps_bytes(value: Any) -> bytes:
+    """:func:`dumps` as ASCII bytes, ready for the wire (the output is pure ASCII)."""
+    return (_encode(value, "") + "\n").encode("ascii")
+
+
+def compact(value: Any) -> str:
+    """``json.dumps`` with its defaults: one line, ``", "`` and ``": "``, insertion order.
+
+    httpbin uses this spelling for ``/stream/<n>`` lines and the 406 body.
+    """
+    return json.dumps(value)
+
+
+def loads_or_none(raw: bytes) -> Any:
+    """Parse a request body the way httpbin does: UTF-8, then JSON, else ``None``.
+
+    Accepts any top-level value and NaN/Infinity; a BOM, invalid UTF-8,
+    invalid JSON or nesting too deep for the interpreter all give ``None``.
+    """
+    if not raw:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None

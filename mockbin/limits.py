@@ -1,0 +1,91 @@
+"""Request body limit: bounded memory whatever a client declares or streams.
+
+A declared ``Content-Length`` above the limit is refused before a byte of the
+body is read.  A chunked body (no declared length) is read through
+:class:`LimitedInput`, which stops one byte past the limit and raises
+:class:`BodyTooLarge`; the app turns that into a 413 problem document.
+"""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO, Iterator, List, Optional
+
+from flask import Response
+from werkzeug.exceptions import HTTPException
+
+from .http import problem
+from .settings import describe
+
+
+class BodyTooLarge(HTTPException):
+    """The request body is larger than ``--max-body-size`` allows."""
+
+    code = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        response = problem(
+            413,
+            "Request body too large",
+            f"The request body exceeds the limit of {self.limit} bytes "
+            f"set by {describe('max_body_size')}.",
+            type_="urn:mockbin:problem:body-too-large",
+            limit=self.limit,
+        )
+        return response
+
+
+class LimitedInput:
+    """A ``wsgi.input`` that refuses to hand out more than *limit* bytes."""
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._seen = 0
+
+    def _account(self, chunk: bytes) -> bytes:
+        self._seen += len(chunk)
+        if self._seen > self._limit:
+            raise BodyTooLarge(self._limit)
+        return chunk
+
+    def _cap(self, size: Optional[int]) -> int:
+        # Never ask the stream for more than one byte past the limit.
+        room = self._limit - self._seen + 1
+        return room if size is None or size < 0 else min(size, room)
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        if size is None or size < 0:
+            parts = []
+            while True:
+                chunk = self._account(self._stream.read(self._cap(64 * 1024)))
+                if not chunk:
+                    return b"".join(parts)
+                parts.append(chunk)
+        return self._account(self._stream.read(self._cap(size)))
+
+    def readline(self, size: Optional[int] = -1) -> bytes:
+        return self._account(self._stream.readline(self._cap(size)))
+
+    def readlines(self, hint: Optional[int] = -1) -> List[bytes]:
+        return list(iter(self.readline, b""))
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+
+def enforce(environ: dict, limit: int) -> None:
+    """Refuse an oversized declared body now; cap a streamed one as it is read."""
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        try:
+            declared = int(length)
+        except ValueError:
+            declared = -1
+        if declared > limit:
+            raise BodyTooLarge(limit)
+    elif environ.get("wsgi.input_terminated"):
+        environ["wsgi.input"] = LimitedInput(environ["wsgi.input"], limit)

@@ -1,0 +1,71 @@
+"""The route table: every URL mockbin serves and the function that answers it.
+
+One screen shows the whole surface.  The landing page and ``/openapi.json``
+are generated from this same table, so documentation cannot drift from what
+the server does.  Each handler takes the request as its first argument and
+returns a response or a JSON value; its docstring's first line is its summary.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Tuple
+
+from flask import Flask, request
+
+from . import methods
+
+GET = ("GET",)
+ANY = ("GET", "POST", "PUT", "DELETE", "PATCH", "TRACE")
+
+
+@dataclass(frozen=True)
+class Route:
+    rule: str
+    view: Callable[..., Any]
+    methods: Tuple[str, ...]
+    example: Optional[str] = None  # a concrete URL for the docs when the rule has variables
+    fast: bool = False  # served by the fast lane (see mockbin/fastlane.py)
+
+    @property
+    def section(self) -> str:
+        return self.view.__module__.rsplit(".", 1)[-1]
+
+    @property
+    def summary(self) -> str:
+        return (self.view.__doc__ or "").strip().splitlines()[0]
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.section}.{self.view.__name__}"
+
+
+def route_table() -> Tuple[Route, ...]:
+    """Every route: method-restricted first, then the rest alphabetically."""
+    return (
+        Route("/get", methods.get, GET, fast=True),
+        Route("/post", methods.post, ("POST",), fast=True),
+        Route("/put", methods.put, ("PUT",), fast=True),
+        Route("/patch", methods.patch, ("PATCH",), fast=True),
+        Route("/delete", methods.delete, ("DELETE",), fast=True),
+        Route("/anything", methods.anything, ANY, fast=True),
+        Route("/anything/<path:path>", methods.anything, ANY, "/anything/foo/bar"),
+    )
+
+
+def with_request(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Adapt a ``view(request, **url_values)`` handler to a Flask view."""
+
+    @functools.wraps(view)
+    def flask_view(**url_values: Any) -> Any:
+        return view(request._get_current_object(), **url_values)  # type: ignore[attr-defined]
+
+    return flask_view
+
+
+def register(app: Flask, prefix: str = "") -> None:
+    adapted = {}
+    for route in route_table():
+        view = adapted.setdefault(route.view, with_request(route.view))
+        app.add_url_rule(prefix + route.rule, route.endpoint, view, methods=list(route.methods))

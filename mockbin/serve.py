@@ -1,0 +1,92 @@
+"""Runners: mockbin under gunicorn, started from Python (no shell-out).
+
+:func:`serve` binds the listening socket itself before handing it to
+gunicorn: a busy port or a bad address then fails at once with one clear
+line (gunicorn alone would retry for five seconds and exit 1), and port 0
+works (the kernel picks a free port, which gunicorn logs).
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any, Callable, Dict, Optional
+
+from gunicorn.app.base import BaseApplication
+
+from .settings import Settings
+
+
+class ServeError(RuntimeError):
+    """mockbin cannot start serving; the message is one line."""
+
+
+def bind_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """A listening TCP socket on *host*:*port*, or :class:`ServeError` saying why not."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise ServeError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def gunicorn_options(settings: Settings, sock: socket.socket) -> Dict[str, Any]:
+    """The gunicorn configuration that *settings* stand for."""
+    threaded = settings.threads > 1
+    return {
+        "bind": [f"fd://{sock.fileno()}"],
+        "workers": settings.workers,
+        "threads": settings.threads,
+        "worker_class": "gthread" if threaded else "sync",
+        "loglevel": settings.log_level,
+        "accesslog": "-" if settings.log_level in ("debug", "info") else None,
+        "errorlog": "-",
+        # Build the app once in the arbiter: configuration errors surface
+        # before any worker forks, and workers start faster.
+        "preload_app": True,
+        "proc_name": "mockbin",
+        # gunicorn 24+ opens a control socket in $HOME by default; several
+        # mockbin servers on one machine must not fight over it.
+        "control_socket_disable": True,
+    }
+
+
+class GunicornRunner(BaseApplication):
+    """gunicorn's arbiter serving one already-built WSGI app."""
+
+    def __init__(self, load_app: Callable[[], Any], options: Dict[str, Any]) -> None:
+        self._load_app = load_app
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            # Settings an older gunicorn does not know are skipped, not fatal.
+            if value is not None and key in self.cfg.settings:
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self._load_app()
+
+
+def serve(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] = None) -> None:
+    """Serve mockbin with *settings* until gunicorn is told to stop."""
+    if app_factory is None:
+        from .app import create_app as app_factory
+
+    sock = bind_socket(settings.host, settings.port)
+    try:
+        GunicornRunner(lambda: app_factory(settings), gunicorn_options(settings, sock)).run()
+    finally:
+        sock.close()

@@ -1,0 +1,197 @@
+"""mockbin's configuration: one typed object, read from flags, env vars and defaults.
+
+Every field of :class:`Settings` is at once a ``mockbin serve`` flag
+(``--max-body-size``) and an environment variable (``MOCKBIN_MAX_BODY_SIZE``).
+Flags win over environment variables, which win over the defaults written
+here.  A value that does not parse raises :class:`SettingsError` with a
+one-line reason naming both spellings, so the CLI can exit with status 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+
+ENV_PREFIX = "MOCKBIN_"
+
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+class SettingsError(ValueError):
+    """A setting has a value mockbin cannot use; the message is one line."""
+
+
+# -- parsers: text (from a flag or an env var) -> typed value ---------------
+
+
+def parse_int(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise SettingsError(f"{text!r} is not a whole number") from None
+
+
+def parse_size(text: str) -> int:
+    """Bytes, with an optional unit: ``1048576``, ``512KiB``, ``100MiB``, ``1GB``."""
+    match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]*)\s*", text)
+    if not match or match.group(2).lower() not in _SIZE_UNITS:
+        raise SettingsError(f"{text!r} is not a size (examples: 1048576, 512KiB, 100MiB)")
+    return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+
+
+def parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise SettingsError(f"{text!r} is not a boolean (use 1/0, true/false, yes/no, on/off)")
+
+
+def parse_log_level(text: str) -> str:
+    lowered = text.strip().lower()
+    if lowered not in _LOG_LEVELS:
+        raise SettingsError(f"{text!r} is not a log level ({', '.join(_LOG_LEVELS)})")
+    return lowered
+
+
+def parse_str(text: str) -> str:
+    return text
+
+
+# -- checks: typed value -> error message or None ---------------------------
+
+
+def _port_range(value: int) -> Optional[str]:
+    return None if 0 <= value <= 65535 else f"{value} is not a TCP port (0-65535)"
+
+
+def _at_least(minimum: int) -> Callable[[int], Optional[str]]:
+    def check(value: int) -> Optional[str]:
+        return None if value >= minimum else f"{value} is below the minimum of {minimum}"
+
+    return check
+
+
+def _non_empty(value: str) -> Optional[str]:
+    return None if value.strip() else "an empty value is not allowed"
+
+
+def setting(
+    default: Any,
+    help: str,
+    parse: Callable[[str], Any],
+    check: Optional[Callable[[Any], Optional[str]]] = None,
+    metavar: str = "",
+    group: str = "server",
+) -> Any:
+    """Declare one setting: its default, its ``--help`` line and how to read it."""
+    return field(
+        default=default,
+        metadata={"help": help, "parse": parse, "check": check, "metavar": metavar, "group": group},
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything mockbin can be told; see docs/configuration.md for the long form."""
+
+    host: str = setting(
+        "127.0.0.1",
+        "Address to listen on (0.0.0.0 for every interface).",
+        parse_str,
+        _non_empty,
+        "ADDR",
+    )
+    port: int = setting(
+        8080, "TCP port to listen on; 0 picks a free one.", parse_int, _port_range, "PORT"
+    )
+    workers: int = setting(
+        1, "Number of gunicorn worker processes.", parse_int, _at_least(1), "N"
+    )
+    threads: int = setting(
+        16,
+        "Threads per worker; above 1 the gthread worker (keep-alive) serves requests.",
+        parse_int,
+        _at_least(1),
+        "N",
+    )
+    log_level: str = setting(
+        "info", "Log level: debug, info, warning, error or critical.", parse_log_level, None, "LEVEL"
+    )
+    max_body_size: int = setting(
+        100 * 1024**2,
+        "Largest request body accepted, declared or chunked; larger ones get 413. "
+        "Accepts units: 512KiB, 100MiB, 1GB.",
+        parse_size,
+        _at_least(0),
+        "SIZE",
+        group="limits",
+    )
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            check = f.metadata.get("check")
+            problem = check(getattr(self, f.name)) if check else None
+            if problem:
+                raise SettingsError(f"invalid value for {describe(f.name)}: {problem}")
+
+    @classmethod
+    def from_sources(
+        cls, flags: Optional[Mapping[str, Any]] = None, environ: Optional[Mapping[str, str]] = None
+    ) -> "Settings":
+        """Build settings from flag values (already typed) over env vars over defaults."""
+        environ = os.environ if environ is None else environ
+        values: Dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            name = env_name(f.name)
+            if name in environ:
+                try:
+                    values[f.name] = f.metadata["parse"](environ[name])
+                except SettingsError as exc:
+                    raise SettingsError(f"invalid value for {describe(f.name)}: {exc}") from None
+        for key, value in (flags or {}).items():
+            if value is not None:
+                values[key] = value
+        return cls(**values)
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Settings":
+        return cls.from_sources(None, environ)
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+def flag_name(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+def describe(field_name: str) -> str:
+    return f"{flag_name(field_name)} ({env_name(field_name)})"
+
+
+def fields() -> Tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(Settings)
