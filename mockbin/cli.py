@@ -39,6 +39,16 @@ def _click_type(parse: Callable[[str], Any]) -> click.ParamType:
     return SettingType()
 
 
+def show_default(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value) or "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value == "":
+        return "none"
+    return str(value)
+
+
 def settings_options(command: Callable) -> Callable:
     """Add one ``--flag`` per setting; an unset flag stays None so env vars can apply."""
     for f in reversed(fields()):
@@ -49,7 +59,7 @@ def settings_options(command: Callable) -> Callable:
             type=_click_type(meta["parse"]),
             default=None,
             metavar=meta["metavar"] or None,
-            help=f"{meta['help']} [env: {env_name(f.name)}; default: {f.default}]",
+            help=f"{meta['help']} [env: {env_name(f.name)}; default: {show_default(f.default)}]",
         )(command)
     return command
 

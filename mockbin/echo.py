@@ -138,7 +138,20 @@ def headers(request: Request) -> Dict[str, str]:
     if not request.environ.get("QUERY_STRING") or "show_env" not in request.args:
         for name in [name for name in shown if name.lower() in ENV_HEADERS]:
             del shown[name]
+    excluded = request.environ.get(EXCLUDED_HEADERS_KEY)
+    if excluded is not None:
+        for name in [name for name in shown if excluded.fullmatch(name)]:
+            del shown[name]
     return shown
+
+
+EXCLUDED_HEADERS_KEY = "mockbin.excluded_headers"
+
+
+def exclusion_pattern(patterns: Iterable[str]) -> Optional["re.Pattern[str]"]:
+    """One case-insensitive regex for ``--exclude-headers`` names (``*`` is a wildcard)."""
+    alternatives = [".*".join(re.escape(part) for part in p.split("*")) for p in patterns]
+    return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
 
 
 def origin(request: Request) -> Optional[str]:

@@ -29,16 +29,16 @@ Handler = Callable[[Request], Any]
 log = logging.getLogger("mockbin")
 
 
-def lane_table(routes: Iterable[Route], prefix: str = "") -> Dict[Tuple[str, str], Handler]:
+def lane_table(routes: Iterable[Route]) -> Dict[Tuple[str, str], Handler]:
     """``(path, method) -> handler`` for the fast routes; GET routes also answer HEAD."""
     table: Dict[Tuple[str, str], Handler] = {}
     for route in routes:
         if not route.fast or "<" in route.rule:
             continue
         for method in route.methods:
-            table[(prefix + route.rule, method)] = route.view
+            table[(route.rule, method)] = route.view
             if method == "GET":
-                table[(prefix + route.rule, "HEAD")] = route.view
+                table[(route.rule, "HEAD")] = route.view
     return table
 
 

@@ -77,6 +77,19 @@ def parse_str(text: str) -> str:
     return text
 
 
+def parse_list(text: str) -> Tuple[str, ...]:
+    """A comma-separated list; blanks around items and empty items are dropped."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def parse_prefix(text: str) -> str:
+    """A path prefix: empty, or starting with ``/`` and not ending with one."""
+    prefix = text.strip()
+    if prefix and (not prefix.startswith("/") or prefix.endswith("/") or "//" in prefix):
+        raise SettingsError(f"{text!r} is not a path prefix (like /httpbin: a leading /, no trailing /)")
+    return prefix
+
+
 # -- checks: typed value -> error message or None ---------------------------
 
 
@@ -145,6 +158,24 @@ class Settings:
         _at_least(0),
         "SIZE",
         group="limits",
+    )
+
+    prefix: str = setting(
+        "",
+        "Serve every route under this path prefix (like /httpbin); empty for the root.",
+        parse_prefix,
+        None,
+        "PATH",
+        group="routing",
+    )
+    exclude_headers: Tuple[str, ...] = setting(
+        (),
+        "Comma-separated request header names left out of echoes; * is a wildcard "
+        "(like X-Amzn-*,Fly-*). Case-insensitive.",
+        parse_list,
+        None,
+        "NAMES",
+        group="routing",
     )
 
     def __post_init__(self) -> None:

@@ -64,8 +64,8 @@ def with_request(view: Callable[..., Any]) -> Callable[..., Any]:
     return flask_view
 
 
-def register(app: Flask, prefix: str = "") -> None:
+def register(app: Flask) -> None:
     adapted = {}
     for route in route_table():
         view = adapted.setdefault(route.view, with_request(route.view))
-        app.add_url_rule(prefix + route.rule, route.endpoint, view, methods=list(route.methods))
+        app.add_url_rule(route.rule, route.endpoint, view, methods=list(route.methods))

@@ -1,0 +1,42 @@
+"""Shared fixtures: the two apps in-process, and both served by gunicorn on real sockets."""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterator, Tuple
+
+import pytest
+
+from support.servers import ServerProcess, free_port, mockbin_argv, oracle_argv
+
+
+@pytest.fixture(scope="session")
+def oracle_app():
+    """httpbin 0.10.4's WSGI app (the oracle; a test dependency only)."""
+    logging.getLogger("httpbin").setLevel(logging.ERROR)
+    import httpbin
+
+    return httpbin.app
+
+
+@pytest.fixture(scope="session")
+def mockbin_app():
+    from mockbin import create_app
+    from mockbin.settings import Settings
+
+    return create_app(Settings())
+
+
+@pytest.fixture(scope="session")
+def live_pair() -> Iterator[Tuple[ServerProcess, ServerProcess]]:
+    """httpbin and mockbin, each under gunicorn with one sync worker, on real sockets.
+
+    Both run the same gunicorn configuration, so even gunicorn's own headers
+    (``Server``, ``Connection: close``) must agree.
+    """
+    oracle = ServerProcess(oracle_argv(free_port()), 0)
+    oracle.port = int(oracle.argv[oracle.argv.index("-b") + 1].rsplit(":", 1)[1])
+    port = free_port()
+    mine = ServerProcess(mockbin_argv(port, "--workers", "1", "--threads", "1"), port)
+    with oracle, mine:
+        yield oracle, mine
