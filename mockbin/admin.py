@@ -1,18 +1,23 @@
-"""mockbin's own API under ``/__mockbin/``: health, reset, and the hooks features plug into.
+"""mockbin's own API under ``/__mockbin/``: health, reset, the store, and the hooks features plug into.
 
 Every answer here is JSON; every error is an RFC 9457 problem document.
 Features that keep state (the stateful store, the request journal) register
 a reset hook with :func:`on_reset`, so ``POST /__mockbin/reset`` clears
-them all in one call.
+them all in one call.  ``/__mockbin/store`` exports, seeds and clears the
+stateful mode's store (format: mockbin/store/documents.py).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List
+import json
+from typing import Any, Callable, Dict, List, Tuple
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask, Response, current_app, request
 
 from . import __version__
+from .http import json_response, problem
+from .store import RESOURCES_KEY, STORE_KEY
+from .store.base import StoreFull, StoreUnavailable
 
 ADMIN_PREFIX = "/__mockbin"
 RESET_HOOKS = "mockbin.reset_hooks"
@@ -28,7 +33,11 @@ def on_reset(app: Flask, hook: Callable[[], None]) -> None:
 @blueprint.get("/health")
 def health() -> Dict[str, Any]:
     """mockbin's own liveness check, for container healthchecks and fixtures."""
-    return {"status": "ok", "version": __version__}
+    answer = {"status": "ok", "version": __version__}
+    store = current_app.extensions.get(STORE_KEY)
+    if store is not None:
+        answer["store"] = store.kind
+    return answer
 
 
 @blueprint.post("/reset")
@@ -38,6 +47,70 @@ def reset() -> Dict[str, Any]:
     for hook in hooks:
         hook()
     return {"status": "reset"}
+
+
+def _store() -> Tuple[Any, Any]:
+    """The store and its path rules, or a 404 problem when the stateful mode is off."""
+    store = current_app.extensions.get(STORE_KEY)
+    if store is None:
+        raise _Problem(problem(
+            404, "Stateful mode is off", "there is no store: start mockbin with --stateful (MOCKBIN_STATEFUL=1)",
+            "urn:mockbin:problem:stateful-off",
+        ))
+    return store, current_app.extensions[RESOURCES_KEY]
+
+
+class _Problem(Exception):
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+@blueprint.errorhandler(_Problem)
+def _problem(exc: _Problem) -> Response:
+    return exc.response
+
+
+@blueprint.errorhandler(StoreUnavailable)
+def _unavailable(exc: StoreUnavailable) -> Response:
+    return problem(503, "The store is unavailable", str(exc), "urn:mockbin:problem:store-unavailable")
+
+
+@blueprint.get("/store")
+def export_store() -> Response:
+    """Everything stored, as one JSON document (items by path, collection counters)."""
+    from .store.documents import export
+
+    store, _ = _store()
+    return json_response(export(*store.dump()))
+
+
+@blueprint.put("/store")
+def seed_store() -> Response:
+    """Replace the whole store with the document in the body (the format GET returns)."""
+    from .store.documents import parse
+
+    store, resources = _store()
+    try:
+        document = json.loads(request.get_data())
+        items, counters = parse(document, resources.seed_problem)
+    except (ValueError, RecursionError) as exc:
+        return problem(400, "Invalid store document", str(exc), "urn:mockbin:problem:bad-store-document")
+    try:
+        store.load(items, counters)
+    except StoreFull as exc:
+        from .store.problems import store_full
+
+        return store_full(exc.limit_name, exc.limit).response()
+    return Response(status=204)
+
+
+@blueprint.delete("/store")
+def clear_store() -> Response:
+    """Forget every stored item, counter and idempotency record."""
+    store, _ = _store()
+    store.clear()
+    return Response(status=204)
 
 
 def register(app: Flask) -> None:

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Optional
 from flask import Flask, Response, request
 from werkzeug.exceptions import NotFound
 
-from . import admin, limits, routes
+from . import admin, limits, routes, store
 from .echo import EXCLUDED_HEADERS_KEY, exclusion_pattern
 from .fastlane import FastLane, WSGIApp, lane_table
 from .http import HttpbinJSONProvider, add_cors_headers
@@ -60,6 +60,8 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     @app.before_request
     def limit_body() -> None:
         limits.enforce(request.environ, max_body_size)
+
+    store.install(app, settings)  # the stateful mode, when on; its hook runs after the limit
 
     @app.after_request
     def cors(response: Response) -> Response:

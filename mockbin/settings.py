@@ -90,6 +90,31 @@ def parse_prefix(text: str) -> str:
     return prefix
 
 
+def parse_store_url(text: str) -> str:
+    """A store URL: empty (automatic), ``memory://``, ``sqlite:///path`` or ``redis://host:port/db``.
+
+    Only the shape is checked here; whether the file can be written or the
+    Redis server answers is checked when the store opens at start-up.
+    """
+    from .store.urls import StoreURLError, parse_url
+
+    url = text.strip()
+    if url:
+        try:
+            parse_url(url)
+        except StoreURLError as exc:
+            raise SettingsError(str(exc)) from None
+    return url
+
+
+def parse_field_name(text: str) -> str:
+    """A JSON member name for the injected id: non-empty."""
+    name = text.strip()
+    if not name:
+        raise SettingsError("an empty field name is not allowed (turn injection off with --store-inject-id off)")
+    return name
+
+
 # -- checks: typed value -> error message or None ---------------------------
 
 
@@ -176,6 +201,102 @@ class Settings:
         None,
         "NAMES",
         group="routing",
+    )
+
+    # -- stateful mode (mockbin/store/) --
+    stateful: bool = setting(
+        False,
+        "Serve the stateful mode: PUT stores a body at any path no httpbin route claims, "
+        "POST appends to a collection (see docs/stateful.md).",
+        parse_bool,
+        None,
+        "BOOL",
+        group="stateful",
+    )
+    store: str = setting(
+        "",
+        "Where the stateful mode keeps its data: memory://, sqlite:///path/file.db or "
+        "redis://host:port/db. Empty: memory:// with one worker, an embedded SQLite file "
+        "in a temporary directory with more.",
+        parse_store_url,
+        None,
+        "URL",
+        group="stateful",
+    )
+    store_prefix: str = setting(
+        "",
+        "Confine the stateful mode to paths under this prefix (like /store); empty: every "
+        "path no httpbin route claims.",
+        parse_prefix,
+        None,
+        "PATH",
+        group="stateful",
+    )
+    store_max_items: int = setting(
+        100_000,
+        "Most items the store holds; a write past it gets 507 and nothing stored is lost.",
+        parse_int,
+        _at_least(1),
+        "N",
+        group="stateful",
+    )
+    store_max_bytes: int = setting(
+        256 * 1024**2,
+        "Most body bytes the store holds, all items together; a write past it gets 507. "
+        "Accepts units: 512KiB, 100MiB, 1GB.",
+        parse_size,
+        _at_least(0),
+        "SIZE",
+        group="stateful",
+    )
+    store_max_page: int = setting(
+        1000,
+        "Most members one collection GET returns; larger _per_page or limit values get 400.",
+        parse_int,
+        _at_least(1),
+        "N",
+        group="stateful",
+    )
+    require_if_match: bool = setting(
+        False,
+        "Refuse PUT, PATCH and DELETE of an existing item without If-Match (428), "
+        "so no client can overwrite a change it has not seen.",
+        parse_bool,
+        None,
+        "BOOL",
+        group="stateful",
+    )
+    store_inject_id: bool = setting(
+        True,
+        "Write the new id into JSON-object bodies created by POST (under --store-id-field).",
+        parse_bool,
+        None,
+        "BOOL",
+        group="stateful",
+    )
+    store_id_field: str = setting(
+        "id",
+        "Name of the member that receives the id of a POSTed JSON object.",
+        parse_field_name,
+        None,
+        "NAME",
+        group="stateful",
+    )
+    idempotency_key_ttl: int = setting(
+        86400,
+        "Seconds a completed POST is remembered under its Idempotency-Key for replays.",
+        parse_int,
+        _at_least(1),
+        "SECONDS",
+        group="stateful",
+    )
+    require_idempotency_key: bool = setting(
+        False,
+        "Refuse a POST without an Idempotency-Key header (400).",
+        parse_bool,
+        None,
+        "BOOL",
+        group="stateful",
     )
 
     def __post_init__(self) -> None:

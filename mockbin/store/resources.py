@@ -1,0 +1,414 @@
+"""The stateful mode's HTTP semantics: PUT stores, POST appends, GET/PATCH/DELETE.
+
+A *resource path* is any path that no httpbin route claims (or, with
+``--store-prefix``, any such path under the prefix).  Flask routes first; a
+request it could not route at all (404, not 405) and whose path is a
+resource path is answered here.  So ``PUT /get`` keeps httpbin's 405 and
+``/put`` keeps echoing, while ``PUT /articles/1`` stores.
+
+Every rule below is RFC 9110 (PUT, POST, DELETE, conditional requests),
+RFC 5789 + 7396 + 6902 (PATCH), RFC 7240 (Prefer), RFC 8288 (Link),
+RFC 9457 (errors) or the Idempotency-Key draft; docs/stateful.md lists them
+with their status codes.  Writes are compare-and-set on the item's ETag
+(:meth:`Store.swap`), retried when another request won the race, so the
+preconditions are always evaluated against the state that gets replaced.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, List, Optional, Tuple
+
+from flask import Flask, Request, Response, request
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.http import http_date
+from werkzeug.routing import Map, RequestRedirect
+
+from ..admin import ADMIN_PREFIX
+from ..settings import Settings
+from . import idempotency, patching
+from .base import DEFAULT_CONTENT_TYPE, Item, Receipt, Store, StoreFull, StoreUnavailable, child_of, dumps, etag_of, parse_json
+from .conditions import FAILED, Current, evaluate, is_conditional, preference
+from .idempotency import build_response
+from .pages import Page, parse_page, quote_path
+from .problems import Problem, precondition_failed, quote_etag, store_full
+
+ALLOW = "GET, HEAD, PUT, POST, PATCH, DELETE, OPTIONS"
+EXPOSE = (
+    "ETag, Last-Modified, Location, Content-Location, Link, X-Total-Count, "
+    "Preference-Applied, Accept-Patch, Idempotent-Replayed"
+)
+JSON = "application/json"
+MAX_ATTEMPTS = 50  # compare-and-set rounds before answering 409
+Parts = Tuple[int, List[Tuple[str, str]], bytes]  # status, headers, body
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings the resource handlers read (see the stateful block of Settings)."""
+
+    prefix: str = ""
+    max_page: int = 1000
+    require_if_match: bool = False
+    inject_id: bool = True
+    id_field: str = "id"
+    key_ttl: int = 86400
+    require_key: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Config":
+        return cls(
+            settings.store_prefix,
+            settings.store_max_page,
+            settings.require_if_match,
+            settings.store_inject_id,
+            settings.store_id_field,
+            settings.idempotency_key_ttl,
+            settings.require_idempotency_key,
+        )
+
+
+def register(app: Flask, store: Store, settings: Settings) -> "Resources":
+    """Answer requests to resource paths (run after the body limit hook)."""
+    resources = Resources(store, Config.from_settings(settings), app.url_map)
+    app.before_request(resources.before_request)
+    return resources
+
+
+def is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == JSON or media.endswith("+json")
+
+
+class Resources:
+    def __init__(self, store: Store, config: Config, url_map: Map) -> None:
+        self.store = store
+        self.config = config
+        self.url_map = url_map
+        self.methods = {
+            "GET": self.get, "HEAD": self.get, "PUT": self.put, "POST": self.post,
+            "PATCH": self.patch, "DELETE": self.delete, "OPTIONS": self.options,
+        }
+
+    # -- routing ---------------------------------------------------------------
+
+    def before_request(self) -> Optional[Response]:
+        """Flask hook: answer here if Flask found no route and the path is a resource path."""
+        if not isinstance(request.routing_exception, NotFound):
+            return None
+        try:
+            path = self.resource_path(request.environ)
+            if path is None:
+                return None
+            response = self.dispatch(request._get_current_object(), path)  # type: ignore[attr-defined]
+        except Problem as problem:
+            response = problem.response()
+        response.headers["Access-Control-Expose-Headers"] = EXPOSE
+        return response
+
+    def resource_path(self, environ: dict) -> Optional[str]:
+        """The canonical resource path of a request, None if it is not one, 400 if malformed."""
+        raw = environ.get("PATH_INFO", "")
+        prefix = self.config.prefix
+        if prefix and raw != prefix and not raw.startswith(prefix + "/"):
+            return None
+        if raw == ADMIN_PREFIX or raw.startswith(ADMIN_PREFIX + "/"):
+            return None
+        path = raw[:-1] if raw.endswith("/") and len(raw) > 1 else raw
+        if path in ("", "/") or (path != raw and self._claimed(path)):
+            return None  # "/get/" stays httpbin's 404, like every unrouted slash variant
+        return self._checked(path, environ)
+
+    def seed_problem(self, path: Any) -> Optional[str]:
+        """Why *path* cannot hold a seeded item (None if it can): the rules of live requests."""
+        if not isinstance(path, str) or not path.startswith("/"):
+            return "a path must be a string starting with /"
+        try:
+            resolved = self.resource_path({"PATH_INFO": path.encode("utf-8").decode("latin-1")})
+        except Problem as problem:
+            return problem.detail
+        if resolved != path:
+            return "not a resource path (outside --store-prefix, claimed by an httpbin route, or with a trailing /)"
+        if self._claimed(path):
+            return "claimed by an httpbin route"
+        return None
+
+    def _claimed(self, path: str) -> bool:
+        try:
+            self.url_map.bind("localhost").match(path, method="GET")
+        except NotFound:
+            return False
+        except (MethodNotAllowed, RequestRedirect):
+            return True
+        return True
+
+    @staticmethod
+    def _checked(path: str, environ: dict) -> str:
+        def bad(detail: str) -> Problem:
+            return Problem(400, "bad-path", detail)
+
+        raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
+        if _ENCODED_SLASH.search(raw_uri.split("?", 1)[0]):
+            raise bad("the path contains an encoded slash (%2F); a resource name cannot contain '/'")
+        try:
+            text = path.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            raise bad("the path is not valid UTF-8 once percent-decoded") from None
+        segments = text[1:].split("/")
+        if "" in segments:
+            raise bad("the path has an empty segment (//); every segment must name something")
+        if "." in segments or ".." in segments:
+            raise bad("the path has a '.' or '..' segment; send the path without dot segments")
+        if _CONTROL.search(text):
+            raise bad("the path contains a control character")
+        return text
+
+    def dispatch(self, req: Request, path: str) -> Response:
+        handler = self.methods.get(req.method)
+        if handler is None:
+            raise Problem(405, "method-not-allowed", f"{req.method} is not supported on resource paths", {"Allow": ALLOW})
+        try:
+            return handler(req, path)
+        except StoreFull as exc:
+            raise store_full(exc.limit_name, exc.limit) from None
+        except StoreUnavailable as exc:
+            raise Problem(503, "store-unavailable", str(exc)) from None
+
+    # -- GET / HEAD --------------------------------------------------------------
+
+    def get(self, req: Request, path: str) -> Response:
+        """An item's stored representation, or a collection's members (paginated)."""
+        item = self.store.get(path)
+        if item is not None:
+            outcome = self._preconditions(req, path, item, safe=True)
+            headers = self._validators(item)
+            if outcome is not None:
+                return build_response(outcome, headers, b"")
+            return build_response(200, [("Content-Type", item.content_type)] + headers, item.body)
+        return self._collection(req, path)
+
+    def _collection(self, req: Request, path: str) -> Response:
+        page = parse_page(req.args, self.config.max_page)
+        total, members = self.store.members(path, page.offset, page.limit)
+        if total == 0 and self.store.last_id(path) is None:
+            raise Problem(404, "not-found", f"nothing is stored at {path}: no item, no collection members")
+        body = b"[" + b", ".join(self._member(req, item) for item in members) + b"]"
+        etag = etag_of(body, JSON)
+        outcome = evaluate(req.headers, Current(True, etag), safe=True)
+        if outcome == FAILED:
+            raise precondition_failed(f"the preconditions do not hold for the collection {path}", etag)
+        headers = [
+            ("ETag", quote_etag(etag)),
+            ("Cache-Control", "no-cache"),
+            ("X-Total-Count", str(total)),
+            ("Link", self._links(req, path, page, total)),
+        ]
+        if outcome is not None:
+            return build_response(outcome, headers, b"")
+        return build_response(200, [("Content-Type", JSON)] + headers, body)
+
+    def _member(self, req: Request, item: Item) -> bytes:
+        """A JSON member as stored; anything else as a small link object."""
+        ok, _ = item.json()
+        if ok:
+            return item.body.strip()
+        href = quote_path(req.script_root + item.path)
+        return dumps({"href": href, "content_type": item.content_type, "size": item.size})
+
+    def _links(self, req: Request, path: str, page: Page, total: int) -> str:
+        return page.links(quote_path(req.script_root + path), total)
+
+    # -- PUT ---------------------------------------------------------------------------
+
+    def put(self, req: Request, path: str) -> Response:
+        """Create (201) or replace (200/204) the item at *path* with the body, verbatim."""
+        if "Content-Range" in req.headers:
+            raise Problem(400, "content-range", "PUT with Content-Range (a partial update) is not supported; send the whole representation or use PATCH")
+        body = req.get_data()
+        content_type = req.headers.get("Content-Type") or DEFAULT_CONTENT_TYPE
+
+        def decide(current: Optional[Item]) -> Optional[Item]:
+            self._preconditions(req, path, current, safe=False)
+            self._require_if_match(req, path, current)
+            return Item.make(path, body, content_type)
+
+        current, new = self._compare_and_set(path, decide)
+        assert new is not None
+        return self._written(req, new, created=current is None)
+
+    # -- POST ------------------------------------------------------------------------
+
+    def post(self, req: Request, path: str) -> Response:
+        """Append the body to the collection *path* under the next id: 201 + Location."""
+        key = idempotency.read_key(req.headers)
+        if key is None:
+            if self.config.require_key:
+                raise Problem(400, "idempotency-key-required", f"this server requires an {idempotency.HEADER} header on POST (--require-idempotency-key)")
+            return self._append(req, path, req.get_data(), None)
+        stored_key = idempotency.storage_key(key)
+        marker = idempotency.new_marker()
+        existing = self.store.claim(stored_key, marker, idempotency.IN_FLIGHT_LEASE)
+        recorded = False
+        try:
+            body = req.get_data()
+            content_type = req.headers.get("Content-Type") or DEFAULT_CONTENT_TYPE
+            fingerprint = idempotency.fingerprint(req.method, path, content_type, body)
+            if existing is not None:
+                return idempotency.check(existing, fingerprint)
+            response = self._append(req, path, body, (stored_key, fingerprint))
+            recorded = True
+            return response
+        finally:
+            if existing is None and not recorded:
+                self.store.release(stored_key, marker)
+
+    def _append(self, req: Request, path: str, body: bytes, key: Optional[Tuple[str, str]]) -> Response:
+        content_type = req.headers.get("Content-Type") or DEFAULT_CONTENT_TYPE
+        self._collection_preconditions(req, path)
+        minimal = preference(req.headers) == "minimal"
+
+        def build(number: str) -> Item:
+            return Item.make(child_of(path, number), self._with_id(body, content_type, number), content_type)
+
+        def parts(item: Item) -> Parts:
+            return self._parts(req, item, 201, minimal, location=True)
+
+        receipt = None
+        if key is not None:
+            stored_key, fingerprint = key
+            receipt = Receipt(stored_key, self.config.key_ttl, lambda item: idempotency.done(fingerprint, *parts(item)))
+        item = self.store.append(path, build, receipt)
+        return build_response(*parts(item))
+
+    def _with_id(self, body: bytes, content_type: str, number: str) -> bytes:
+        """The stored body: a JSON object gets its id; anything else stays verbatim."""
+        if not self.config.inject_id or not is_json_type(content_type):
+            return body
+        ok, value = parse_json(body)
+        if not ok or not isinstance(value, dict):
+            return body
+        field = self.config.id_field
+        if field in value:
+            value[field] = int(number)
+        else:
+            value = {field: int(number), **value}
+        return dumps(value)
+
+    def _collection_preconditions(self, req: Request, path: str) -> None:
+        """POST preconditions: against an item stored at the collection's own path, else existence."""
+        if not is_conditional(req.headers):
+            return
+        item = self.store.get(path)
+        exists = item is not None or self.store.last_id(path) is not None or self.store.members(path, 0, 0)[0] > 0
+        state = Current(exists, item.etag if item else None, item.modified if item else None)
+        if evaluate(req.headers, state, safe=False) is not None:
+            raise precondition_failed(f"the preconditions do not hold for the collection {path}", state.etag)
+
+    # -- PATCH -------------------------------------------------------------------------
+
+    def patch(self, req: Request, path: str) -> Response:
+        """Apply a merge patch or a JSON Patch to a JSON item, atomically."""
+        kind = patching.patch_kind(req.headers.get("Content-Type"))
+        document = patching.read_document(kind, req.get_data())
+
+        def decide(current: Optional[Item]) -> Optional[Item]:
+            current = self._existing(path, current)
+            ok, target = current.json()
+            if not ok or not is_json_type(current.content_type):
+                raise Problem(
+                    415,
+                    "not-json",
+                    f"{path} holds {current.content_type}, not a JSON document; PATCH applies to JSON items only (PUT replaces any item)",
+                    {"Accept-Patch": patching.ACCEPT_PATCH},
+                )
+            self._preconditions(req, path, current, safe=False)
+            self._require_if_match(req, path, current)
+            return Item.make(path, dumps(patching.apply(kind, target, document)), current.content_type)
+
+        _, new = self._compare_and_set(path, decide)
+        assert new is not None
+        return self._written(req, new, created=False)
+
+    # -- DELETE ------------------------------------------------------------------------
+
+    def delete(self, req: Request, path: str) -> Response:
+        """Remove the item: 204 (200 with the removed representation on request)."""
+        def decide(current: Optional[Item]) -> Optional[Item]:
+            current = self._existing(path, current)
+            self._preconditions(req, path, current, safe=False)
+            self._require_if_match(req, path, current)
+            return None
+
+        current, _ = self._compare_and_set(path, decide)
+        assert current is not None
+        if preference(req.headers) == "representation":
+            status, headers, body = self._parts(req, current, 200, False, location=False)
+            return build_response(status, headers + [("Preference-Applied", "return=representation")], body)
+        return build_response(204, [], b"")
+
+    # -- OPTIONS -----------------------------------------------------------------------
+
+    def options(self, req: Request, path: str) -> Response:
+        """What every resource path allows (CORS headers are added for every response)."""
+        return build_response(200, [("Allow", ALLOW), ("Accept-Patch", patching.ACCEPT_PATCH), ("Content-Length", "0")], b"")
+
+    # -- shared steps ----------------------------------------------------------------
+
+    def _compare_and_set(self, path: str, decide: Callable[[Optional[Item]], Optional[Item]]) -> Tuple[Optional[Item], Optional[Item]]:
+        """Read, decide, write if unchanged; again if another request won the race."""
+        for _ in range(MAX_ATTEMPTS):
+            current = self.store.get(path)
+            new = decide(current)
+            if self.store.swap(path, current.etag if current else None, new):
+                return current, new
+        raise Problem(409, "concurrent-modification", f"{path} kept changing under this request; retry it")
+
+    def _existing(self, path: str, current: Optional[Item]) -> Item:
+        if current is None:
+            raise Problem(404, "not-found", f"no item is stored at {path}")
+        return current
+
+    def _preconditions(self, req: Request, path: str, current: Optional[Item], safe: bool) -> Optional[int]:
+        state = Current(current is not None, current.etag if current else None, current.modified if current else None)
+        outcome = evaluate(req.headers, state, safe)
+        if outcome == FAILED:
+            what = f"the current ETag of {path} is {quote_etag(current.etag)}" if current else f"nothing is stored at {path}"
+            raise precondition_failed(f"the preconditions do not hold: {what}", current.etag if current else None)
+        return outcome
+
+    def _require_if_match(self, req: Request, path: str, current: Optional[Item]) -> None:
+        if self.config.require_if_match and current is not None and "If-Match" not in req.headers:
+            raise Problem(
+                428,
+                "precondition-required",
+                f"{path} exists and this server requires conditional writes (--require-if-match): "
+                "GET it, then resend this request with If-Match set to its ETag",
+            )
+
+    def _validators(self, item: Item) -> List[Tuple[str, str]]:
+        return [
+            ("ETag", quote_etag(item.etag)),
+            ("Last-Modified", http_date(item.modified)),
+            ("Cache-Control", "no-cache"),
+        ]
+
+    def _parts(self, req: Request, item: Item, status: int, minimal: bool, location: bool) -> Parts:
+        """Status, headers and body of a response that describes *item*."""
+        where = quote_path(req.script_root + item.path)
+        headers = []
+        if location:
+            headers.append(("Location", where))
+        headers += [("Content-Location", where)] + self._validators(item)
+        if minimal:
+            return status, headers + [("Preference-Applied", "return=minimal")], b""
+        return status, [("Content-Type", item.content_type)] + headers, item.body
+
+    def _written(self, req: Request, item: Item, created: bool) -> Response:
+        """After PUT or PATCH: 201 or 200 with the representation; with return=minimal, 201 or 204."""
+        minimal = preference(req.headers) == "minimal"
+        status = 201 if created else (204 if minimal else 200)
+        return build_response(*self._parts(req, item, status, minimal, location=False))
+
