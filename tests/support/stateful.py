@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from typing import Any, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
@@ -126,6 +127,26 @@ class Live:
         return self.get("/__mockbin/store").json()
 
 
+def wait_healthy(port: int, mount: str = "", timeout: float = 20.0) -> None:
+    """Wait until a worker answers, not just the listening socket.
+
+    mockbin binds its socket before gunicorn sets TCP_NODELAY on it; a
+    connection accepted in between keeps Nagle's algorithm and so answers
+    every keep-alive request ~40 ms late.  Clients connecting after the
+    first health answer never see that.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"http://{HOST}:{port}{mount}/__mockbin/health", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"mockbin on port {port} never answered /__mockbin/health")
+        time.sleep(0.05)
+
+
 def start(backend: str, directory: str, *extra: str, workers: int = 2, mount: str = "") -> Iterator[Live]:
     """Run a stateful server for *backend* until the generator is closed."""
     args, prefix = store_args(backend, directory, workers)
@@ -133,6 +154,7 @@ def start(backend: str, directory: str, *extra: str, workers: int = 2, mount: st
     argv = mockbin_argv(port, "--stateful", "on", "--threads", "4", *args, *extra)
     try:
         with ServerProcess(argv, port) as server:
+            wait_healthy(port, mount)
             live = Live(server, backend, mount)
             yield live
             live.session.close()
