@@ -113,6 +113,8 @@ class Resources:
         """The canonical resource path of a request, None if it is not one, 400 if malformed."""
         raw = environ.get("PATH_INFO", "")
         prefix = self.config.prefix
+        if not raw.startswith("/"):
+            return None  # "OPTIONS *" and the like: about the server, not a resource
         if prefix and raw != prefix and not raw.startswith(prefix + "/"):
             return None
         if raw == ADMIN_PREFIX or raw.startswith(ADMIN_PREFIX + "/"):

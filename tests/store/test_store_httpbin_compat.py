@@ -1,0 +1,69 @@
+"""With the stateful mode on, every httpbin route still answers byte for byte as httpbin 0.10.4.
+
+The echo differential shapes are replayed against a stateful mockbin (in
+process, and under gunicorn like the oracle); only shapes aimed at paths
+that no httpbin route claims are left out, since those are resource paths now.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from werkzeug.exceptions import HTTPException, NotFound
+
+from echo_shapes import all_shapes
+from mockbin import create_app
+from mockbin.settings import Settings
+from mockbin.store.problems import Problem
+from support.differential import assert_same, call_socket, call_wsgi
+from support.servers import ServerProcess, free_port, mockbin_argv
+
+STATEFUL_APP = create_app(Settings(stateful=True))
+
+
+def claimed_by_httpbin(shape) -> bool:
+    """Flask routes the path (even if not for this method), or it is not a resource path."""
+    environ = shape.environ()
+    try:
+        STATEFUL_APP.url_map.bind("localhost").match(environ["PATH_INFO"], method=shape.method)
+        return True
+    except NotFound:
+        pass
+    except HTTPException:  # 405 or a redirect: a route claims the path
+        return True
+    try:
+        return STATEFUL_APP.extensions["mockbin.resources"].resource_path(environ) is None
+    except Problem:
+        return False
+
+
+SHAPES = [shape for shape in all_shapes() if claimed_by_httpbin(shape)]
+IN_PROCESS = [shape for shape in SHAPES if not shape.socket_only]
+
+
+def test_only_unclaimed_paths_are_left_out():
+    left_out = {shape.id for shape in all_shapes()} - {shape.id for shape in SHAPES}
+    assert left_out == {"unknown-path-404", "unknown-path-404-post", "options-404"}
+
+
+@pytest.fixture(scope="module")
+def stateful_pair(live_pair) -> Iterator:
+    oracle, _ = live_pair
+    port = free_port()
+    argv = mockbin_argv(port, "--workers", "1", "--threads", "1", "--stateful", "on")
+    with ServerProcess(argv, port) as mine:
+        yield oracle, mine
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("shape", IN_PROCESS, ids=lambda shape: shape.id)
+def test_in_process(shape, oracle_app):
+    assert_same(call_wsgi(oracle_app, shape), call_wsgi(STATEFUL_APP, shape), ports=())
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: shape.id)
+def test_over_sockets(shape, stateful_pair):
+    oracle, mine = stateful_pair
+    assert_same(call_socket(oracle.port, shape), call_socket(mine.port, shape), ports=(str(oracle.port), str(mine.port)))
