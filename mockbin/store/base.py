@@ -116,6 +116,8 @@ def child_of(collection: str, name: str) -> str:
 class Item:
     """One stored representation: bytes verbatim, their type, validators."""
 
+    __slots__ = ("path", "body", "content_type", "etag", "modified")  # a million of them in memory://
+
     path: str
     body: bytes
     content_type: str

@@ -116,10 +116,11 @@ class SQLiteStore(Store):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
 
     def _read(self, sql: str, args: tuple = ()) -> List[tuple]:
         with self._guard():
@@ -207,7 +208,8 @@ class SQLiteStore(Store):
                     (collection, limit, offset),
                 ).fetchall()
             finally:
-                conn.execute("COMMIT")
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
         return (row[0] if row else 0), [_item(r) for r in rows]
 
     def last_id(self, collection: str) -> Optional[int]:
