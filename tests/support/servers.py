@@ -51,12 +51,12 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def start(self) -> "ServerProcess":
+    def start(self, timeout: float = 20.0) -> "ServerProcess":
         self.process = subprocess.Popen(
             self.argv, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            wait_for_port(self.port, self.process)
+            wait_for_port(self.port, self.process, timeout)
         except RuntimeError as exc:
             self.stop()
             raise RuntimeError(f"{exc}: {' '.join(self.argv)}\n{self.output()}") from None
