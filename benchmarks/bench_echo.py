@@ -31,7 +31,7 @@ from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from support.servers import ServerProcess, free_port  # noqa: E402
+from support.servers import ServerProcess, free_port, gunicorn_control_socket_flags  # noqa: E402
 
 BODY = '{"name": "mockbin", "items": [1, 2, 3], "nested": {"ok": true, "ratio": 0.5}}'
 WRK_SCRIPT = f"""
@@ -45,7 +45,7 @@ wrk.headers["User-Agent"] = "bench/1.0"
 def server_commands(workers: int, threads: int) -> Dict[str, List[str]]:
     common = ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning"]
     return {
-        "httpbin": [sys.executable, "-m", "gunicorn", "httpbin:app", "--no-control-socket", *common],
+        "httpbin": [sys.executable, "-m", "gunicorn", "httpbin:app", *gunicorn_control_socket_flags(), *common],
         "mockbin": [sys.executable, "-m", "mockbin", "serve", *common],
     }
 
