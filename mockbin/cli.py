@@ -53,13 +53,21 @@ def settings_options(command: Callable) -> Callable:
     """Add one ``--flag`` per setting; an unset flag stays None so env vars can apply."""
     for f in reversed(fields()):
         meta = f.metadata
+        help_text = f"{meta['help']} [env: {env_name(f.name)}; default: {show_default(f.default)}]"
+        if isinstance(f.default, bool):
+            # Booleans are switches: --expose-hostname / --no-expose-hostname.
+            flag = flag_name(f.name)
+            command = click.option(
+                f"{flag}/--no-{flag[2:]}", f.name, default=None, help=help_text
+            )(command)
+            continue
         command = click.option(
             flag_name(f.name),
             f.name,
             type=_click_type(meta["parse"]),
             default=None,
             metavar=meta["metavar"] or None,
-            help=f"{meta['help']} [env: {env_name(f.name)}; default: {show_default(f.default)}]",
+            help=help_text,
         )(command)
     return command
 
