@@ -17,7 +17,6 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from flask import Flask
 
-from . import routes  # used at call time: routes/docs.py imports this module
 
 AUTOMATIC_METHODS = frozenset(("HEAD", "OPTIONS"))  # Flask adds them to every rule
 # <converter(args):name> or <name>, as Werkzeug writes rule variables.
@@ -70,17 +69,24 @@ def openapi_path(rule: str) -> str:
     return _VARIABLE.sub(lambda m: "{" + m.group("name") + "}", rule)
 
 
+def _route_table() -> Any:
+    # Imported here: the route table's own docs routes import this module.
+    from .routes import route_table
+
+    return route_table()
+
+
 def _declared(methods: Any) -> Tuple[str, ...]:
     return tuple(m for m in methods if m not in AUTOMATIC_METHODS)
 
 
-def _from_route(route: "routes.Route") -> Entry:
+def _from_route(route: Any) -> Entry:
     return Entry(route.rule, _declared(route.methods), route.summary, route.section, route.example)
 
 
 def entries(app: Flask) -> List[Entry]:
     """Every rule the app serves: the route table first, then the rest of the URL map."""
-    table = [_from_route(route) for route in routes.route_table()]
+    table = [_from_route(route) for route in _route_table()]
     known = {entry.rule for entry in table}
     extra = []
     for rule in app.url_map.iter_rules():
@@ -96,7 +102,7 @@ def entries(app: Flask) -> List[Entry]:
 def section_summaries(app: Flask) -> Dict[str, str]:
     """Section name -> one line about it, in order of first appearance."""
     summaries: Dict[str, str] = {}
-    for route in routes.route_table():
+    for route in _route_table():
         summaries.setdefault(route.section, module_summary(route.view.__module__))
     for rule in app.url_map.iter_rules():
         view = app.view_functions.get(rule.endpoint)

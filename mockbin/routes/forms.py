@@ -19,7 +19,7 @@ FORM_PAGE = """<!DOCTYPE html>
   <h1>Order a pizza</h1>
   <p>Nothing gets delivered: submitting this form sends it to <code>/post</code>,
   which answers with what your browser sent.</p>
-  <form method="post" action="{action}">
+  <form action="{action}" method="post" accept-charset="utf-8">
     <p><label>Your name <input name="custname" required></label></p>
     <p><label>Phone <input type="tel" name="custtel"></label></p>
     <p><label>E-mail <input type="email" name="custemail"></label></p>
