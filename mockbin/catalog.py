@@ -49,8 +49,8 @@ class Entry:
 
     @property
     def link(self) -> Optional[str]:
-        """A URL path to try the route: the rule itself, or its example when it has variables."""
-        return self.example if self.variables else self.rule
+        """A URL to try the route: its example if it has one, else the rule when it has no variables."""
+        return self.example or (None if self.variables else self.rule)
 
 
 def first_line(text: Optional[str]) -> str:

@@ -46,7 +46,8 @@ def example_values(app: Flask, entry: Entry) -> Dict[str, Any]:
         return {}
     adapter = app.url_map.bind("localhost")
     try:
-        rule, values = adapter.match(entry.example, method=entry.methods[0], return_rule=True)
+        path = entry.example.split("?", 1)[0]
+        rule, values = adapter.match(path, method=entry.methods[0], return_rule=True)
     except HTTPException:
         return {}
     return dict(values) if rule.rule == entry.rule else {}
