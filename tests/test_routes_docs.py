@@ -282,3 +282,22 @@ def test_openapi_over_sockets_validates(live_pair):
     import json
 
     validate(json.loads(answer.body))
+
+
+# -- deviations listed in docs/compatibility.md ----------------------------------
+
+
+@pytest.mark.oracle
+def test_no_static_favicon(oracle_app, mockbin_app):
+    shape = Shape("favicon", "GET", "/static/favicon.ico")
+    assert call_wsgi(oracle_app, shape).status_line == "200 OK"
+    assert call_wsgi(mockbin_app, shape).status_line == "404 NOT FOUND"
+    assert "favicon" not in mockbin_app.test_client().get("/").data.decode()
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("path", ["/openapi.json", "/hostname", "/version", "/dump/request"])
+def test_added_routes_are_404_in_httpbin(path, oracle_app, mockbin_app):
+    shape = Shape("added", "GET", path)
+    assert call_wsgi(oracle_app, shape).status_line == "404 NOT FOUND"
+    assert call_wsgi(mockbin_app, shape).status_line == "200 OK"

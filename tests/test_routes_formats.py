@@ -171,3 +171,23 @@ def test_utf8_page_covers_every_encoded_length(mockbin_app):
     assert {len(ch.encode("utf-8")) for ch in text} == {1, 2, 3, 4}
     assert "\u0301" in text  # a combining mark
     assert any("\u0590" <= ch <= "\u06ff" for ch in text)  # right-to-left scripts
+
+
+@pytest.mark.oracle
+def test_brotli_is_stored_not_compressed(oracle_app, mockbin_app):
+    """mockbin's brotli stream stores the JSON as is: a few bytes longer than it, still decodable."""
+    shape = Shape("brotli", "GET", "/brotli")
+    expected, actual = call_wsgi(oracle_app, shape), call_wsgi(mockbin_app, shape)
+    decoded = brotlicffi.decompress(actual.body)
+    assert decoded == brotlicffi.decompress(expected.body)
+    assert decoded in actual.body and len(actual.body) - len(decoded) <= 8
+    assert len(actual.body) > len(expected.body)
+
+
+@pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 1 << 20, (1 << 20) + 1, (1 << 24) + 5])
+def test_brotli_encoder_round_trips(size):
+    """Every size boundary of the encoder (4, 5, 6 length nibbles; a second meta-block) decodes back."""
+    from mockbin.compression import brotli
+
+    data = (bytes(range(256)) * (size // 256 + 1))[:size]
+    assert brotlicffi.decompress(brotli(data)) == data

@@ -123,3 +123,19 @@ def test_refusal_names_the_supported_types(mockbin_app):
     assert answer.status_code == 406
     assert answer.get_json()["accept"] == ["image/webp", "image/svg+xml", "image/jpeg", "image/png", "image/*"]
     assert not answer.data.endswith(b"\n")
+
+
+def test_every_asset_ships_with_the_package():
+    """``pip install .`` copies package data by the globs in setup.cfg; assets must match them."""
+    import configparser
+    import fnmatch
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg")
+    globs = config["options.package_data"]["mockbin"].split()
+    assets = [p.relative_to(root / "mockbin").as_posix() for p in (root / "mockbin" / "assets").rglob("*") if p.is_file()]
+    assert {"assets/image.png", "assets/image.jpeg", "assets/image.webp", "assets/image.svg"} <= set(assets)
+    for asset in assets:
+        assert any(fnmatch.fnmatch(asset, g) and asset.count("/") == g.count("/") for g in globs), asset
