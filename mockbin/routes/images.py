@@ -8,13 +8,13 @@ order, not RFC 9110 content negotiation -- so ``Accept: */*`` is refused.
 
 from __future__ import annotations
 
-import json
 from typing import Tuple
 
 from flask import Response
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request
 
+from ..jsonify import compact
 from ..resources import asset
 
 # (substring of Accept, format), tried in this order; the media types are
@@ -41,7 +41,7 @@ def not_acceptable() -> Response:
     added back by the framework after the CORS headers; an empty header set
     plus the body reproduces that order.
     """
-    body = json.dumps(
+    body = compact(
         {
             "message": "Client did not request a supported media type.",
             "accept": [media_type for media_type, _ in NEGOTIATION],
