@@ -178,6 +178,16 @@ class Settings:
         group="routing",
     )
 
+    # -- diagnostics (routes/diagnostics.py) --
+    expose_hostname: bool = setting(
+        False,
+        "Show the machine's real host name on /hostname instead of a placeholder.",
+        parse_bool,
+        None,
+        "BOOL",
+        group="diagnostics",
+    )
+
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             check = f.metadata.get("check")

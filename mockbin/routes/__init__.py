@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, Tuple
 
 from flask import Flask, request
 
-from . import methods
+from . import diagnostics, docs, formats, forms, images, methods
 
 GET = ("GET",)
 ANY = ("GET", "POST", "PUT", "DELETE", "PATCH", "TRACE")
@@ -51,6 +51,26 @@ def route_table() -> Tuple[Route, ...]:
         Route("/delete", methods.delete, ("DELETE",), fast=True),
         Route("/anything", methods.anything, ANY, fast=True),
         Route("/anything/<path:path>", methods.anything, ANY, "/anything/foo/bar"),
+        Route("/", docs.index, GET),
+        Route("/brotli", formats.brotli, GET),
+        Route("/deflate", formats.deflate, GET),
+        Route("/deny", formats.deny, GET),
+        Route("/dump/request", diagnostics.dump_request, ANY),
+        Route("/encoding/utf8", formats.encoding_utf8, GET),
+        Route("/forms/post", forms.forms_post, GET),
+        Route("/gzip", formats.gzip, GET),
+        Route("/hostname", diagnostics.hostname, GET),
+        Route("/html", formats.html, GET),
+        Route("/image", images.image, GET),
+        Route("/image/jpeg", images.jpeg, GET),
+        Route("/image/png", images.png, GET),
+        Route("/image/svg", images.svg, GET),
+        Route("/image/webp", images.webp, GET),
+        Route("/json", formats.json_, GET),
+        Route("/openapi.json", docs.openapi_json, GET),
+        Route("/robots.txt", formats.robots_txt, GET),
+        Route("/version", diagnostics.version, GET),
+        Route("/xml", formats.xml, GET),
     )
 
 
