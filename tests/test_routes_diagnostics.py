@@ -37,7 +37,7 @@ def test_hostname_is_a_placeholder_by_default(live_pair):
 
 def test_hostname_exposed_by_flag_over_a_socket():
     port = free_port()
-    with ServerProcess(mockbin_argv(port, "--expose-hostname", "on", "--workers", "1"), port):
+    with ServerProcess(mockbin_argv(port, "--expose-hostname", "--workers", "1"), port):
         answer = send(port, build_request("GET", "/hostname", [("Host", "x")]))
     assert json.loads(answer.body) == {"hostname": socket.gethostname()}
 
@@ -53,7 +53,7 @@ def test_bad_expose_hostname_values_are_refused():
     with pytest.raises(SettingsError, match="MOCKBIN_EXPOSE_HOSTNAME"):
         Settings.from_env({"MOCKBIN_EXPOSE_HOSTNAME": "maybe"})
     done = subprocess.run(
-        [sys.executable, "-m", "mockbin", "serve", "--expose-hostname", "maybe"],
+        [sys.executable, "-m", "mockbin", "serve", "--expose-hostname=maybe"],
         capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 2
