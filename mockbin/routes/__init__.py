@@ -14,10 +14,11 @@ from typing import Any, Callable, Optional, Tuple
 
 from flask import Flask, request
 
-from . import methods
+from . import auth, cookies, inspection, methods, redirects, response_headers, status
 
 GET = ("GET",)
 ANY = ("GET", "POST", "PUT", "DELETE", "PATCH", "TRACE")
+DIGEST = "/digest-auth/auth/user/passwd"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,28 @@ def route_table() -> Tuple[Route, ...]:
         Route("/delete", methods.delete, ("DELETE",), fast=True),
         Route("/anything", methods.anything, ANY, fast=True),
         Route("/anything/<path:path>", methods.anything, ANY, "/anything/foo/bar"),
+        # inspection, status, redirects, response headers, cookies, auth
+        Route("/absolute-redirect/<int:n>", redirects.absolute_redirect, GET, "/absolute-redirect/3"),
+        Route("/basic-auth/<user>/<passwd>", auth.basic_auth, GET, "/basic-auth/user/passwd"),
+        Route("/bearer", auth.bearer, GET),
+        Route("/cookies", cookies.list_cookies, GET),
+        Route("/cookies/delete", cookies.delete_cookies, GET, "/cookies/delete?freeform"),
+        Route("/cookies/set", cookies.set_cookies, GET, "/cookies/set?freeform=value"),
+        Route("/cookies/set/<name>/<value>", cookies.set_cookie, GET, "/cookies/set/name/value"),
+        Route("/digest-auth/<qop>/<user>/<passwd>", auth.digest_auth, GET, DIGEST),
+        Route("/digest-auth/<qop>/<user>/<passwd>/<algorithm>", auth.digest_auth, GET, DIGEST + "/SHA-256"),
+        Route("/digest-auth/<qop>/<user>/<passwd>/<algorithm>/<stale_after>", auth.digest_auth, GET,
+              DIGEST + "/SHA-256/3"),
+        Route("/headers", inspection.headers, GET, fast=True),
+        Route("/hidden-basic-auth/<user>/<passwd>", auth.hidden_basic_auth, GET, "/hidden-basic-auth/user/passwd"),
+        Route("/ip", inspection.ip, GET, fast=True),
+        Route("/redirect/<int:n>", redirects.redirect_n, GET, "/redirect/3"),
+        Route("/redirect-to", redirects.redirect_to, ANY, "/redirect-to?url=/get&status_code=307"),
+        Route("/relative-redirect/<int:n>", redirects.relative_redirect, GET, "/relative-redirect/3"),
+        Route("/response-headers", response_headers.response_headers, ("GET", "POST"),
+              "/response-headers?freeform=value"),
+        Route("/status/<codes>", status.status, ANY, "/status/200:3,418:1"),
+        Route("/user-agent", inspection.user_agent, GET, fast=True),
     )
 
 
