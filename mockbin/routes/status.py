@@ -59,7 +59,7 @@ def status_response(code: int, script_root: str = "") -> Response:
     Werkzeug drops Content-Length for 1xx and 204, and the entity headers
     for 304, as it does for httpbin.
     """
-    response = Response(b"", status=code)
+    response = Response(status=code)  # no body yet: Content-Length is added last, on the way out
     replaced: Optional[List[Tuple[str, str]]] = None
     if code in REDIRECT_CODES:
         replaced = [("Location", script_root + "/redirect/1")]
