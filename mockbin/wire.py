@@ -15,6 +15,9 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from werkzeug.http import dump_cookie
+from werkzeug.wrappers import Response
+
 # RFC 9110 section 5.6.2: tchar.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # RFC 9110 section 5.5: field-vchar, SP and HTAB; obs-text is 0x80-0xFF.
@@ -44,3 +47,15 @@ def header_problem(name: str, value: str) -> Optional[str]:
     if problem is not None:
         return f"the value of the header {name!r} cannot be sent: {problem}"
     return None
+
+
+# Werkzeug's cookie quoting escapes controls as backslash-octal but its pattern stops
+# at 0x19, so 0x1A-0x1F would go out raw and make the whole response unsendable.
+_RAW_CONTROLS = re.compile(r"[\x1a-\x1f]")
+
+
+def set_cookie(response: Response, name: str, value: str, secure: bool = False) -> None:
+    """``response.set_cookie(name, value, secure=secure)``, byte for byte, except that
+    the control characters Werkzeug leaves raw are escaped like the others."""
+    header = dump_cookie(name, value, path="/", secure=secure, max_size=response.max_cookie_size)
+    response.headers.add("Set-Cookie", _RAW_CONTROLS.sub(lambda m: "\\%03o" % ord(m.group()), header))

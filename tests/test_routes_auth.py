@@ -354,3 +354,12 @@ def test_percent_escaped_path_is_accepted_as_sent(live_pair):
     assert answer.status == 200 and json.loads(answer.body)["user"] == "us er"
     decoded = Shape("d", "GET", target, (digest("/digest-auth/auth/us er/pass*word", "pass*word"),))
     assert call_socket(mine.port, decoded).status == call_socket(oracle.port, decoded).status == 200
+
+
+@pytest.mark.oracle
+def test_stale_after_with_a_control_character_is_escaped(live_pair):
+    oracle, mine = live_pair
+    shape = Shape("ctl", "GET", D + "/MD5/x%1Fy")
+    assert call_socket(oracle.port, shape).status == 500  # Werkzeug leaves 0x1F raw; gunicorn refuses
+    answer = call_socket(mine.port, shape)
+    assert answer.status == 401 and answer.header_list("Set-Cookie")[0] == 'stale_after="x\\037y"; Path=/'

@@ -115,3 +115,19 @@ def test_unsendable_cookie_names_get_a_clear_400(path, live_pair):
     problem = json.loads(answer.body)
     assert problem["type"] == "urn:mockbin:problem:invalid-cookie"
     assert "control character" in problem["detail"]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("path, expected", [
+    ("/cookies/set?a=%1A%1F", 'a="\\032\\037"; Path=/'),
+    ("/cookies/set/a/x%1By", 'a="x\\033y"; Path=/'),
+    ("/cookies/set?a=%01%1E%7F", 'a="\\001\\036\\177"; Path=/'),
+])
+def test_every_control_character_in_a_value_is_escaped(path, expected, live_pair):
+    """Werkzeug escapes 0x00-0x19 but sends 0x1A-0x1F raw, so httpbin answers 500; mockbin escapes all."""
+    oracle, mine = live_pair
+    shape = Shape("ctl", "GET", path)
+    if "%1" in path:
+        assert call_socket(oracle.port, shape).status == 500  # the deviation is real
+    answer = call_socket(mine.port, shape)
+    assert answer.status == 302 and answer.header_list("Set-Cookie") == [expected]

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request
 from .. import digest
 from ..echo import body
 from ..http import json_response
+from ..wire import set_cookie
 from .status import status_response
 
 Answer = Union[Response, Dict[str, Any]]
@@ -75,7 +76,7 @@ def digest_auth(
         return _challenge(offered_qop, algorithm, stale_after, None, stale=False)
     if require_cookie and cookies.get("fake") != "fake_value":
         response = json_response({"errors": ["missing cookie set on challenge"]}, status=403)
-        response.set_cookie("fake", "fake_value")
+        set_cookie(response, "fake", "fake_value")
         return response
     nonce = credentials.get("nonce")
     countdown = cookies.get("stale_after")  # None when the cookie is absent
@@ -86,9 +87,9 @@ def digest_auth(
     if not digest.verify(params, passwd, request.method, request_uris(request), body(request)):
         return _challenge(offered_qop, algorithm, stale_after, nonce or "", stale=False)
     response = json_response({"authenticated": True, "user": user})
-    response.set_cookie("fake", "fake_value")
+    set_cookie(response, "fake", "fake_value")
     if countdown:
-        response.set_cookie("stale_after", digest.next_stale_after(countdown))
+        set_cookie(response, "stale_after", digest.next_stale_after(countdown))
     return response
 
 
@@ -99,10 +100,10 @@ def _challenge(
     credential was seen)."""
     response = Response(b"", status=401)
     response.headers["WWW-Authenticate"] = digest.challenge(qop, algorithm, stale)
-    response.set_cookie("stale_after", stale_after)
+    set_cookie(response, "stale_after", stale_after)
     if last_nonce is not None:
-        response.set_cookie("last_nonce", last_nonce)
-    response.set_cookie("fake", "fake_value")
+        set_cookie(response, "last_nonce", last_nonce)
+    set_cookie(response, "fake", "fake_value")
     return response
 
 

@@ -3,7 +3,9 @@ change them and redirect back to /cookies.
 
 ``Set-Cookie`` is spelled by Werkzeug, as for httpbin: values that need it
 are quoted with backslash-octal escapes, ``Secure`` is added when the
-request came over https, every cookie has ``Path=/``.
+request came over https, every cookie has ``Path=/``.  (The control
+characters 0x1A-0x1F, which Werkzeug forgets to escape and so make httpbin
+answer 500, are escaped the same way: see :func:`mockbin.wire.set_cookie`.)
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from flask import Response, redirect, url_for
 from werkzeug.wrappers import Request
 
 from ..http import problem
-from ..wire import value_problem
+from ..wire import set_cookie as add_cookie, value_problem
 
 # Analytics cookies of the hosted httpbin.org, hidden unless the query has show_env.
 TRACKING_COOKIES = (
@@ -65,7 +67,7 @@ def _back_to_cookies(request: Request, cookies: Iterable[Any], delete: bool) -> 
         if delete:
             response.delete_cookie(name)
         else:
-            response.set_cookie(name, value, secure=secure)
+            add_cookie(response, name, value, secure=secure)
     return response
 
 
