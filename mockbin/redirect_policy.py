@@ -62,13 +62,10 @@ def target_host(url: str) -> Tuple[Optional[str], Optional[str]]:
 
 
 def is_listed(host: str, allowed: Sequence[str]) -> bool:
-    for entry in allowed:
-        if entry.startswith("*."):
-            if host.endswith(entry[1:]) and len(host) > len(entry) - 1:
-                return True
-        elif host == entry:
-            return True
-    return False
+    """Whether *host* (normalised) is an allowed entry or a subdomain of a ``*.`` entry."""
+    return any(
+        host.endswith(entry[1:]) if entry.startswith("*.") else host == entry for entry in allowed
+    )
 
 
 def refusal(url: str, allowed: Sequence[str]) -> Optional[str]:

@@ -225,7 +225,8 @@ ALLOWED_TARGETS = [
     "/get", "get", "../x", "?a=1", "#frag", "",
     "http://example.com/x", "https://EXAMPLE.com./y", "http://example.com:8080/",
     "http://a.example.org/", "https://b.c.example.org/z", "http://b%C3%BCcher.example/",
-    "http://xn--bcher-kva.example/",
+    "http://xn--bcher-kva.example/", "HTTP://EXAMPLE.COM", "http://example%E3%80%82com/",
+    "https://example.com%5C.evil.test",  # a browser reads the backslash as a slash: example.com
 ]
 REFUSED_TARGETS = {
     "http://evil.test/": "evil.test",
@@ -241,6 +242,10 @@ REFUSED_TARGETS = {
     "http://example.com.evil.test/": "example.com.evil.test",
     "http://example.org/": "example.org",
     "http://notexample.org/": "notexample.org",
+    "http://evil%E3%80%82test/": "evil.test",
+    "http://example.com%252F@evil.test": "evil.test",
+    "%20%09//evil.test": "evil.test",
+    "mailto:a@example.com": "mailto: URLs",
     "javascript:alert(1)": "javascript: URLs",
     "data:text/html,hi": "data: URLs",
     "ftp://example.com/": "ftp: URLs",
