@@ -90,6 +90,23 @@ def parse_prefix(text: str) -> str:
     return prefix
 
 
+def parse_hosts(text: str) -> Tuple[str, ...]:
+    """Comma-separated host names, ``*.example.com`` for subdomains; lower-cased, IDNA."""
+    from .redirect_policy import normalise_host
+
+    hosts = []
+    for item in parse_list(text):
+        wildcard = item.startswith("*.")
+        bare = item[2:] if wildcard else item
+        if not bare or re.search(r"[/\\@%?#*\s]", bare) or bare.count(":") == 1:
+            raise SettingsError(
+                f"{item!r} is not a host name (like example.com or *.example.com; "
+                "no scheme, port or path)"
+            )
+        hosts.append(("*." if wildcard else "") + normalise_host(bare))
+    return tuple(hosts)
+
+
 # -- checks: typed value -> error message or None ---------------------------
 
 
@@ -186,6 +203,17 @@ class Settings:
         None,
         "BOOL",
         group="diagnostics",
+    )
+
+    # -- redirects --
+    allowed_redirect_domains: Tuple[str, ...] = setting(
+        (),
+        "Comma-separated hosts /redirect-to may send clients to (*.example.com for subdomains); "
+        "others get 403. Relative URLs are always allowed. Empty: any host, as httpbin.",
+        parse_hosts,
+        None,
+        "HOSTS",
+        group="routing",
     )
 
     def __post_init__(self) -> None:

@@ -14,10 +14,24 @@ from typing import Any, Callable, Optional, Tuple
 
 from flask import Flask, request
 
-from . import diagnostics, docs, formats, forms, images, methods
+from . import (
+    auth,
+    cookies,
+    diagnostics,
+    docs,
+    formats,
+    forms,
+    images,
+    inspection,
+    methods,
+    redirects,
+    response_headers,
+    status,
+)
 
 GET = ("GET",)
 ANY = ("GET", "POST", "PUT", "DELETE", "PATCH", "TRACE")
+DIGEST = "/digest-auth/auth/user/passwd"
 
 
 @dataclass(frozen=True)
@@ -49,16 +63,29 @@ def route_table() -> Tuple[Route, ...]:
         Route("/put", methods.put, ("PUT",), fast=True),
         Route("/patch", methods.patch, ("PATCH",), fast=True),
         Route("/delete", methods.delete, ("DELETE",), fast=True),
+        Route("/", docs.index, GET),
+        Route("/absolute-redirect/<int:n>", redirects.absolute_redirect, GET, "/absolute-redirect/3"),
         Route("/anything", methods.anything, ANY, fast=True),
         Route("/anything/<path:path>", methods.anything, ANY, "/anything/foo/bar"),
-        Route("/", docs.index, GET),
+        Route("/basic-auth/<user>/<passwd>", auth.basic_auth, GET, "/basic-auth/user/passwd"),
+        Route("/bearer", auth.bearer, GET),
         Route("/brotli", formats.brotli, GET),
+        Route("/cookies", cookies.list_cookies, GET),
+        Route("/cookies/delete", cookies.delete_cookies, GET, "/cookies/delete?freeform"),
+        Route("/cookies/set", cookies.set_cookies, GET, "/cookies/set?freeform=value"),
+        Route("/cookies/set/<name>/<value>", cookies.set_cookie, GET, "/cookies/set/name/value"),
         Route("/deflate", formats.deflate, GET),
         Route("/deny", formats.deny, GET),
+        Route("/digest-auth/<qop>/<user>/<passwd>", auth.digest_auth, GET, DIGEST),
+        Route("/digest-auth/<qop>/<user>/<passwd>/<algorithm>", auth.digest_auth, GET, DIGEST + "/SHA-256"),
+        Route("/digest-auth/<qop>/<user>/<passwd>/<algorithm>/<stale_after>", auth.digest_auth, GET,
+              DIGEST + "/SHA-256/3"),
         Route("/dump/request", diagnostics.dump_request, ANY),
         Route("/encoding/utf8", formats.encoding_utf8, GET),
         Route("/forms/post", forms.forms_post, GET),
         Route("/gzip", formats.gzip, GET),
+        Route("/headers", inspection.headers, GET, fast=True),
+        Route("/hidden-basic-auth/<user>/<passwd>", auth.hidden_basic_auth, GET, "/hidden-basic-auth/user/passwd"),
         Route("/hostname", diagnostics.hostname, GET),
         Route("/html", formats.html, GET),
         Route("/image", images.image, GET),
@@ -66,9 +93,17 @@ def route_table() -> Tuple[Route, ...]:
         Route("/image/png", images.png, GET),
         Route("/image/svg", images.svg, GET),
         Route("/image/webp", images.webp, GET),
+        Route("/ip", inspection.ip, GET, fast=True),
         Route("/json", formats.json_, GET),
         Route("/openapi.json", docs.openapi_json, GET),
+        Route("/redirect-to", redirects.redirect_to, ANY, "/redirect-to?url=/get&status_code=307"),
+        Route("/redirect/<int:n>", redirects.redirect_n, GET, "/redirect/3"),
+        Route("/relative-redirect/<int:n>", redirects.relative_redirect, GET, "/relative-redirect/3"),
+        Route("/response-headers", response_headers.response_headers, ("GET", "POST"),
+              "/response-headers?freeform=value"),
         Route("/robots.txt", formats.robots_txt, GET),
+        Route("/status/<codes>", status.status, ANY, "/status/200:3,418:1"),
+        Route("/user-agent", inspection.user_agent, GET, fast=True),
         Route("/version", diagnostics.version, GET),
         Route("/xml", formats.xml, GET),
     )
