@@ -57,6 +57,17 @@ def parse_size(text: str) -> int:
     return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
 
 
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "ms": 0.001, "m": 60.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds, with an optional unit: ``10``, ``2.5``, ``10s``, ``500ms``, ``1m``."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*", text)
+    if not match or match.group(2).lower() not in _DURATION_UNITS:
+        raise SettingsError(f"{text!r} is not a duration (examples: 10, 2.5, 10s, 500ms, 1m)")
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
+
+
 def parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in _TRUE:
@@ -171,6 +182,26 @@ class Settings:
         100 * 1024**2,
         "Largest request body accepted, declared or chunked; larger ones get 413. "
         "Accepts units: 512KiB, 100MiB, 1GB.",
+        parse_size,
+        _at_least(0),
+        "SIZE",
+        group="limits",
+    )
+
+    # -- dynamic data and extras (routes/dynamic.py, routes/extras.py) --
+    max_duration: float = setting(
+        10.0,
+        "Longest time a client may ask a slow route to take: /delay is cut to it (as httpbin "
+        "cuts at 10 s); /drip, /range?duration and /sse beyond it get 400. Accepts 2.5, 500ms, 1m.",
+        parse_duration,
+        None,
+        "SECONDS",
+        group="limits",
+    )
+    max_generated_size: int = setting(
+        10 * 1024**2,
+        "Largest body /bytes, /stream-bytes, /range, /drip and /sse may generate; larger "
+        "requests get 400 (httpbin's own caps, 100 KiB and 10 MiB, apply first).",
         parse_size,
         _at_least(0),
         "SIZE",
