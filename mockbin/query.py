@@ -53,9 +53,10 @@ def invalid(name: str, value: str, expected: str) -> ProblemError:
 
 def over_limit(what: str, amount: str, setting: str, limit: Any, unit: str, **extra: Any) -> ProblemError:
     """A request asks for more than the *setting* allows."""
+    shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
     return ProblemError(
         "Limit exceeded",
-        f"{what} of {amount} exceeds the limit of {limit:g} {unit} set by {describe(setting)}.",
+        f"{what} of {amount} exceeds the limit of {shown} {unit} set by {describe(setting)}.",
         LIMIT,
         setting=flag_name(setting),
         env=env_name(setting),
