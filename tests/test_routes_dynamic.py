@@ -19,8 +19,19 @@ from typing import List, Tuple
 import pytest
 
 from support.differential import Shape, call_socket, call_wsgi
-from support.masked import Case, check_in_process, check_over_sockets, ids, mask_body_length, mask_uuid
+from support.masked import (
+    LOW_DURATION,
+    LOW_SIZE,
+    Case,
+    check_in_process,
+    check_over_sockets,
+    ids,
+    low_limit_argv,
+    mask_body_length,
+    mask_uuid,
+)
 from support.rawhttp import build_request, read_response
+from support.servers import ServerProcess, free_port
 
 JSON = ("Content-Type", "application/json")
 FORM = ("Content-Type", "application/x-www-form-urlencoded")
@@ -402,3 +413,115 @@ def test_seeding_does_not_leak_into_later_requests(oracle_app, mockbin_app):
     mine_follow = call_wsgi(mockbin_app, follow).body
     call_wsgi(mockbin_app, seeded)
     assert call_wsgi(mockbin_app, follow).body != mine_follow  # mockbin: fresh randomness
+
+
+# -- limits: --max-duration and --max-generated-size --------------------------
+
+
+@pytest.fixture(scope="module")
+def low_app():
+    from mockbin import create_app
+    from mockbin.settings import Settings
+
+    return create_app(Settings(max_duration=float(LOW_DURATION), max_generated_size=int(LOW_SIZE)))
+
+
+@pytest.fixture(scope="module")
+def low_server():
+    port = free_port()
+    with ServerProcess(low_limit_argv(port), port) as server:
+        yield server
+
+
+def limit_problem(answer, setting: str) -> dict:
+    problem = problem_of(answer)
+    assert problem["type"] == "urn:mockbin:problem:limit-exceeded"
+    assert problem["setting"] == setting and setting in problem["detail"]
+    return problem
+
+
+@pytest.mark.parametrize(
+    "target, body_length",
+    [
+        ("/bytes/1000", 1000),
+        ("/stream-bytes/1000?chunk_size=300", 1000),
+        ("/range/1000", 1000),
+        ("/drip?numbytes=1000&duration=0", 1000),
+    ],
+)
+def test_generated_size_at_the_limit(target, body_length, low_app):
+    answer = call_wsgi(low_app, get("edge", target))
+    assert answer.status_line.startswith("200") and len(answer.body) == body_length
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/bytes/1001", "/stream-bytes/1001", "/range/1001", "/drip?numbytes=1001&duration=0", "/bytes/200000"],
+)
+def test_generated_size_past_the_limit(target, low_app):
+    problem = limit_problem(call_wsgi(low_app, get("past", target)), "--max-generated-size")
+    assert problem["limit"] == 1000 and "MOCKBIN_MAX_GENERATED_SIZE" in problem["detail"]
+
+
+def test_default_size_limit_keeps_httpbin_caps(mockbin_app):
+    from mockbin.settings import Settings
+
+    assert Settings().max_generated_size == 10 * 1024 * 1024  # /drip's own cap
+    drip = call_wsgi(mockbin_app, get("d", "/drip?numbytes=10485760&duration=0", method="HEAD"))
+    assert drip.status_line.startswith("200") and ("Content-Length", "10485760") in drip.headers
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/drip?numbytes=1&duration=0.3",
+        "/drip?numbytes=1&duration=0.1&delay=0.2",
+        "/drip?numbytes=1&duration=0&delay=0.3",
+        "/range/10?duration=0.3",
+    ],
+)
+def test_duration_at_the_limit(target, low_app):
+    answer = call_wsgi(low_app, get("edge", target, method="HEAD"))
+    assert answer.status_line.startswith("200")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/drip?numbytes=1&duration=0.31",
+        "/drip?numbytes=1&duration=0.2&delay=0.11",
+        "/drip?numbytes=1&duration=0&delay=0.31",
+        "/drip?numbytes=1&duration=0&delay=inf",
+        "/drip?numbytes=1&duration=inf",
+        "/range/10?duration=0.31",
+        "/range/10?duration=inf",
+    ],
+)
+def test_duration_past_the_limit(target, low_app):
+    problem = limit_problem(call_wsgi(low_app, get("past", target)), "--max-duration")
+    assert problem["limit"] == 0.3 and "MOCKBIN_MAX_DURATION" in problem["detail"]
+
+
+@pytest.mark.parametrize("target", ["/drip?numbytes=1&duration=10", "/range/5?duration=10"])
+def test_default_duration_limit_is_ten_seconds(target, mockbin_app):
+    # HEAD checks the parameters without streaming the paced body.
+    assert call_wsgi(mockbin_app, get("ten", target, method="HEAD")).status_line.startswith("200")
+    past = call_wsgi(mockbin_app, get("more", target + ".001"))
+    assert limit_problem(past, "--max-duration")["limit"] == 10
+
+
+@pytest.mark.parametrize("delay", ["1", "inf", "1e9"])
+def test_delay_is_cut_to_the_limit_not_refused(delay, low_server):
+    """httpbin cuts /delay at 10 s silently; mockbin cuts it at --max-duration."""
+    head_at, _, response = timed_exchange(low_server.port, f"/delay/{delay}")
+    assert response.status == 200 and json.loads(response.body)["url"].endswith(f"/delay/{delay}")
+    assert 0.25 <= head_at < 1.0
+
+
+def test_limits_over_sockets(low_server):
+    port = low_server.port
+    assert call_socket(port, get("ok", "/bytes/1000")).status == 200
+    limit_problem(call_socket(port, get("big", "/bytes/1001")), "--max-generated-size")
+    limit_problem(call_socket(port, get("slow", "/drip?numbytes=2&duration=0.5")), "--max-duration")
+    head_at, total, response = timed_exchange(port, "/drip?numbytes=3&duration=0.3")
+    assert response.body == b"***" and 0.15 <= total < 1.5

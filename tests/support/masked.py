@@ -94,3 +94,17 @@ def check_over_sockets(case: Case, oracle_port: int, mockbin_port: int) -> None:
 
 def ids(cases: Sequence[Case]) -> List[str]:
     return [case.id for case in cases]
+
+
+LOW_DURATION = "0.3"
+LOW_SIZE = "1000"
+
+
+def low_limit_argv(port: int) -> List[str]:
+    """A mockbin with tiny limits, so tests reach their edges in a fraction of a second."""
+    from .servers import mockbin_argv
+
+    return mockbin_argv(
+        port, "--workers", "1", "--threads", "1",
+        "--max-duration", LOW_DURATION, "--max-generated-size", LOW_SIZE,
+    )
