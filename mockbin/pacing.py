@@ -77,9 +77,13 @@ class Pacer:
             peeked = self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except BlockingIOError:
             return
+        except ConnectionError:
+            # Reset by the peer: a client that closes with our answer still
+            # unread in its buffer resets the connection rather than ending it.
+            self.gone = True
+            return
         except (OSError, ValueError):
-            # Reset by the peer, or a socket that cannot be peeked (TLS): stop watching
-            # it; a reset connection fails on the next write anyway.
+            # A socket that cannot be peeked (TLS): finish the wait as a sleep.
             self._sock = None
             return
         if peeked == b"":
