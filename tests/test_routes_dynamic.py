@@ -31,7 +31,7 @@ from support.masked import (
     mask_uuid,
 )
 from support.rawhttp import build_request, read_response
-from support.servers import ServerProcess, free_port
+from support.servers import ServerProcess, free_port, mockbin_argv
 
 JSON = ("Content-Type", "application/json")
 FORM = ("Content-Type", "application/x-www-form-urlencoded")
@@ -526,3 +526,83 @@ def test_limits_over_sockets(low_server):
     limit_problem(call_socket(port, get("slow", "/drip?numbytes=2&duration=0.5")), "--max-duration")
     head_at, total, response = timed_exchange(port, "/drip?numbytes=3&duration=0.3")
     assert response.body == b"***" and 0.15 <= total < 1.5
+
+
+# -- streaming under mockbin's default worker (gthread: threads, keep-alive) ----
+
+
+@pytest.fixture(scope="module")
+def threaded_server():
+    port = free_port()
+    with ServerProcess(mockbin_argv(port, "--threads", "2"), port) as server:
+        yield server
+
+
+def test_streams_keep_the_connection_usable(threaded_server):
+    """Paced and chunked answers end cleanly, so a keep-alive connection serves the next request."""
+    port = threaded_server.port
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        buffer = b""
+        for target in ("/drip?numbytes=3&duration=0.2", "/stream/2", "/stream-bytes/50?chunk_size=20&seed=1", "/uuid"):
+            sock.sendall(build_request("GET", target, [("Host", "x")]))
+            response, buffer = read_response(sock, "GET", buffer)
+            assert response.status == 200 and response.header("Connection") != "close", target
+        assert buffer == b""
+
+
+def test_disconnect_under_threads(threaded_server):
+    port = threaded_server.port
+    clients = []
+    for _ in range(2):  # occupy both threads with 8-second answers, then leave
+        client = socket.create_connection(("127.0.0.1", port), timeout=10)
+        client.sendall(build_request("GET", "/drip?numbytes=2&duration=8", [("Host", "x")]))
+        clients.append(client)
+    time.sleep(0.3)
+    for client in clients:
+        client.close()
+    start = time.monotonic()
+    assert call_socket(port, get("next", "/uuid"), timeout=10).status == 200
+    assert time.monotonic() - start < 1.0
+
+
+def test_links_carry_the_prefix():
+    """Behind --prefix, link pages and their redirect point inside the prefix."""
+    from mockbin import create_app
+    from mockbin.settings import Settings
+
+    app = create_app(Settings(prefix="/hb"))
+    redirect = call_wsgi(app, get("r", "/hb/links/3"))
+    assert ("Location", "/hb/links/3/0") in redirect.headers
+    page = call_wsgi(app, get("p", "/hb/links/2/0")).body
+    assert page == b"<html><head><title>Links</title></head><body>0 <a href='/hb/links/2/1'>1</a> </body></html>"
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({"MOCKBIN_MAX_DURATION": "500ms"}, ("max_duration", 0.5)),
+        ({"MOCKBIN_MAX_DURATION": "2.5"}, ("max_duration", 2.5)),
+        ({"MOCKBIN_MAX_DURATION": "1m"}, ("max_duration", 60.0)),
+        ({"MOCKBIN_MAX_DURATION": "30s"}, ("max_duration", 30.0)),
+        ({"MOCKBIN_MAX_GENERATED_SIZE": "1KiB"}, ("max_generated_size", 1024)),
+        ({"MOCKBIN_MAX_GENERATED_SIZE": "20MiB"}, ("max_generated_size", 20 * 1024 * 1024)),
+    ],
+)
+def test_limit_settings_from_env(env, expected):
+    from mockbin.settings import Settings
+
+    name, value = expected
+    assert getattr(Settings.from_env(env), name) == value
+
+
+@pytest.mark.parametrize("flag, value", [("--max-duration", "-1"), ("--max-duration", "ten"), ("--max-generated-size", "big")])
+def test_bad_limit_flags_exit_2(flag, value):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mockbin", "serve", "--port", "0", flag, value],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert done.returncode == 2
+    assert flag in done.stderr and len(done.stderr.strip().splitlines()) == 1
