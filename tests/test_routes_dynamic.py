@@ -606,3 +606,12 @@ def test_bad_limit_flags_exit_2(flag, value):
     )
     assert done.returncode == 2
     assert flag in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_large_drip_keeps_to_its_duration(live_pair):
+    """httpbin sleeps once per byte, so 100 000 bytes over 0.5 s take far longer; mockbin sends
+    the bytes that are due together and ends on time."""
+    _, mine = live_pair
+    _, total, response = timed_exchange(mine.port, "/drip?numbytes=100000&duration=0.5")
+    assert len(response.body) == 100000 and set(response.body) == {ord("*")}
+    assert 0.4 <= total < 2.0
