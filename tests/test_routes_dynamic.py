@@ -131,6 +131,8 @@ def delay_cases() -> List[Case]:
         Case(get("delay-fraction", "/delay/0.1?x=1")),
         Case(get("delay-exponent", "/delay/1e-2")),
         Case(get("delay-leading-plus", "/delay/+0.01")),
+        Case(get("delay-negative-zero", "/delay/-0")),
+        Case(get("delay-spaces-underscore", "/delay/%201_0e-3%20")),
         Case(Shape("delay-post-json", "POST", "/delay/0", (JSON,), body)),
         Case(Shape("delay-put-form", "PUT", "/delay/0", (FORM,), b"a=1&a=2&b=%C3%A9")),
         Case(Shape("delay-patch-binary", "PATCH", "/delay/0", (("Content-Type", "application/octet-stream"),), b"\xff\x00")),
@@ -160,6 +162,7 @@ def drip_cases() -> List[Case]:
         Case(get("drip-head", "/drip?numbytes=4&duration=5&delay=0.05", method="HEAD")),
         Case(get("drip-head-over-cap", "/drip?numbytes=20000000&duration=0", method="HEAD")),
         Case(get("drip-http10", "/drip?numbytes=3&duration=0", version="HTTP/1.0")),
+        Case(get("drip-negative-zero", "/drip?numbytes=2&duration=-0&delay=-0")),
     ]
 
 
@@ -194,6 +197,7 @@ def range_cases() -> List[Case]:
         Case(get("range-chunk-key-uppercase", "/range/30?CHUNK_SIZE=3", ("Range", "bytes=4-20"))),
         Case(get("range-head", "/range/50", ("Range", "bytes=10-19"), method="HEAD")),
         Case(get("range-bad-duration-unsatisfiable", "/range/10?duration=-1", ("Range", "bytes=20-"))),
+        Case(get("range-duration-negative-zero", "/range/5?duration=-0")),
         Case(get("range-http10", "/range/40", ("Range", "bytes=1-30"), version="HTTP/1.0")),
     ]
     return cases
