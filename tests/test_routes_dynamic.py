@@ -349,7 +349,7 @@ def test_disconnected_slow_routes_free_the_worker(live_pair):
         start = time.monotonic()
         response = call_socket(mine.port, get("next", "/uuid"), timeout=10)
         assert response.status == 200
-        assert time.monotonic() - start < 1.0, target
+        assert time.monotonic() - start < 2.0, target  # not the ~4 s until the next piece
 
 
 # -- deviations from httpbin (docs/compatibility.md, "Dynamic data") ----------
@@ -515,12 +515,12 @@ def test_default_duration_limit_is_ten_seconds(target, mockbin_app):
     assert limit_problem(past, "--max-duration")["limit"] == 10
 
 
-@pytest.mark.parametrize("delay", ["1", "inf", "1e9"])
+@pytest.mark.parametrize("delay", ["3", "inf", "1e9"])
 def test_delay_is_cut_to_the_limit_not_refused(delay, low_server):
     """httpbin cuts /delay at 10 s silently; mockbin cuts it at --max-duration."""
     head_at, _, response = timed_exchange(low_server.port, f"/delay/{delay}")
     assert response.status == 200 and json.loads(response.body)["url"].endswith(f"/delay/{delay}")
-    assert 0.25 <= head_at < 1.0
+    assert 0.25 <= head_at < 2.0  # 0.3 s, not the 3 s (or more) asked for
 
 
 def test_limits_over_sockets(low_server):
@@ -566,7 +566,7 @@ def test_disconnect_under_threads(threaded_server):
         client.close()
     start = time.monotonic()
     assert call_socket(port, get("next", "/uuid"), timeout=10).status == 200
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < 2.0  # not the ~4 s until the next byte
 
 
 def test_links_carry_the_prefix():
@@ -618,4 +618,4 @@ def test_large_drip_keeps_to_its_duration(live_pair):
     _, mine = live_pair
     _, total, response = timed_exchange(mine.port, "/drip?numbytes=100000&duration=0.5")
     assert len(response.body) == 100000 and set(response.body) == {ord("*")}
-    assert 0.4 <= total < 2.0
+    assert 0.4 <= total < 3.0

@@ -117,7 +117,7 @@ def test_sse_single_event_comes_at_once(live_pair):
     start = time.monotonic()
     answer = call_socket(mine.port, get("/sse?count=1&duration=5"))
     assert [event["id"] for event in events_of(answer.body)] == [0]
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < 2.0
 
 
 @pytest.mark.parametrize("spelling", ["0.2", "200ms", "0.2s", ".2"])
@@ -125,7 +125,7 @@ def test_sse_duration_spellings(spelling, mockbin_app):
     start = time.monotonic()
     answer = call_wsgi(mockbin_app, get(f"/sse?count=2&duration={spelling}"))
     assert len(events_of(answer.body)) == 2
-    assert 0.15 <= time.monotonic() - start < 1.0
+    assert 0.15 <= time.monotonic() - start < 2.0
 
 
 def test_sse_defaults_are_ten_events(mockbin_app):
@@ -168,10 +168,14 @@ def test_sse_client_leaving_frees_the_worker(live_pair):
     _, mine = live_pair
     with socket.create_connection(("127.0.0.1", mine.port), timeout=10) as sock:
         sock.sendall(build_request("GET", "/sse?count=2&duration=8", [("Host", "x")]))
-        assert b"event: ping" in sock.recv(65536)
+        received = b""
+        while b"event: ping" not in received:  # the head and the first event may come apart
+            piece = sock.recv(65536)
+            assert piece
+            received += piece
     start = time.monotonic()
     assert call_socket(mine.port, get("/uuid"), timeout=10).status == 200
-    assert time.monotonic() - start < 1.0  # not the 8 s until the second event
+    assert time.monotonic() - start < 2.0  # not the 8 s until the second event
 
 
 # -- /sse limits ---------------------------------------------------------------
