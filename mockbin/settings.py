@@ -161,8 +161,8 @@ class Settings:
     )
     timeout: int = setting(
         30,
-        "Seconds a busy worker may go silent before gunicorn restarts it; with --threads 1 "
-        "this caps every request. 0 disables it.",
+        "Seconds before gunicorn restarts a worker that stopped responding; with --threads 1 "
+        "it also caps each request. 0: never.",
         parse_int,
         _at_least(0),
         "SECONDS",
@@ -175,11 +175,18 @@ class Settings:
         "SECONDS",
     )
     access_log: bool = setting(
-        True, "One line per request on stdout (never bodies); 0 turns it off.", parse_bool, None, "BOOL"
+        True,
+        "One line per request on stdout (never bodies) at log level info or debug; 0 turns it off.",
+        parse_bool,
+        None,
+        "BOOL",
     )
     log_format: str = setting(
-        "text", "Access log format: text (combined log format) or json (one object per line).",
-        parse_log_format, None, "FORMAT",
+        "text",
+        "Access log format: text (combined log format) or json (one object per line).",
+        parse_log_format,
+        None,
+        "FORMAT",
     )
     max_body_size: int = setting(
         100 * 1024**2,
