@@ -17,8 +17,12 @@ RUN pip wheel --wheel-dir /wheels ".[redis]"
 
 # -- runtime: the wheels installed offline, no compiler, no source tree -------
 FROM ${PYTHON_IMAGE}
+LABEL org.opencontainers.image.title="mockbin" \
+      org.opencontainers.image.description="A local, offline, httpbin-compatible mock HTTP server" \
+      org.opencontainers.image.licenses="MIT"
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore \
     PYTHONUNBUFFERED=1
 # Exactly the wheels the build stage resolved, bind-mounted so that no layer
 # keeps them; --no-index: nothing is fetched from the network here.
