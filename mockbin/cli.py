@@ -84,7 +84,11 @@ def serve(**flags: Any) -> None:
 
 
 @cli.command()
-@click.option("--url", metavar="URL", help="Server or health URL to ask [default: from MOCKBIN_HOST, MOCKBIN_PORT, MOCKBIN_PREFIX].")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Server or health URL to ask [default: from MOCKBIN_HOST, MOCKBIN_PORT, MOCKBIN_PREFIX].",
+)
 @click.option("--timeout", type=float, default=3.0, show_default=True, help="Seconds to wait for the answer.")
 def healthcheck(url: Optional[str], timeout: float) -> None:
     """Exit 0 if mockbin is healthy, else 1 and why.

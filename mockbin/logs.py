@@ -16,7 +16,9 @@ from typing import Any, Dict
 from gunicorn.glogging import Logger
 
 
-def access_record(resp: Any, req: Any, environ: Dict[str, Any], request_time: datetime.timedelta) -> Dict[str, Any]:
+def access_record(
+    resp: Any, req: Any, environ: Dict[str, Any], request_time: datetime.timedelta
+) -> Dict[str, Any]:
     """The fields of one access log line.
 
     The path is the one the client sent (``RAW_URI``): mockbin's ``--prefix``

@@ -55,7 +55,7 @@ def gunicorn_options(settings: Settings, sock: socket.socket) -> Dict[str, Any]:
         "timeout": settings.timeout,
         "graceful_timeout": settings.graceful_timeout,
         "loglevel": settings.log_level,
-        # Access lines are info-level events: --log-level warning hides them too.
+        # Access lines (stdout) are info-level events: --log-level warning hides them too.
         "accesslog": "-" if settings.access_log and settings.log_level in ("debug", "info") else None,
         "errorlog": "-",  # stderr
         "logger_class": "mockbin.logs.JsonLogger" if settings.log_format == "json" else None,

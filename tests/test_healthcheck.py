@@ -18,7 +18,7 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-from mockbin.healthcheck import health_url, loopback
+from mockbin.healthcheck import HEALTH_PATH, Unhealthy, check, health_url, loopback
 from support.servers import HOST, ServerProcess, free_port, mockbin_argv
 
 PREFIX = "/httpbin"
@@ -46,6 +46,15 @@ def live() -> Iterator[ServerProcess]:
     """A mockbin under a prefix, so the health URL must be worked out, not guessed."""
     port = free_port()
     with ServerProcess(mockbin_argv(port, "--prefix", PREFIX), port) as server:
+        deadline = time.monotonic() + 20
+        while True:  # the port listens before the app is loaded
+            try:
+                check(f"{server.url}{PREFIX}{HEALTH_PATH}", timeout=2)
+                break
+            except Unhealthy:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         yield server
 
 
@@ -75,7 +84,10 @@ def test_stopped_server_is_unhealthy() -> None:
 class _Handler(http.server.BaseHTTPRequestHandler):
     """A web server that is not mockbin: 200 under /html and /json, 404 elsewhere."""
 
-    ANSWERS = {"/html/": ("text/html", b"<html>hi</html>"), "/json/": ("application/json", b'{"healthy": true}')}
+    ANSWERS = {
+        "/html/": ("text/html", b"<html>hi</html>"),
+        "/json/": ("application/json", b'{"healthy": true}'),
+    }
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         found = [answer for prefix, answer in self.ANSWERS.items() if self.path.startswith(prefix)]
@@ -105,7 +117,9 @@ def test_another_server_is_unhealthy(stranger: str) -> None:
 
 
 @pytest.mark.parametrize("path, media_type", [("/html", "text/html"), ("/json", "application/json")])
-def test_a_200_that_is_not_mockbins_health_answer_is_unhealthy(stranger: str, path: str, media_type: str) -> None:
+def test_a_200_that_is_not_mockbins_health_answer_is_unhealthy(
+    stranger: str, path: str, media_type: str
+) -> None:
     result = healthcheck("--url", stranger + path)
     assert_unhealthy(result, f"not a mockbin health answer ({media_type}, ")
 
@@ -128,7 +142,8 @@ def test_wrong_urls_and_settings_are_one_line_failures() -> None:
 
 
 @pytest.mark.parametrize(
-    "host, expected", [("0.0.0.0", HOST), ("", HOST), ("::", "[::1]"), ("::1", "[::1]"), ("mockbin", "mockbin")]
+    "host, expected",
+    [("0.0.0.0", HOST), ("", HOST), ("::", "[::1]"), ("::1", "[::1]"), ("mockbin", "mockbin")],
 )
 def test_bind_addresses_map_to_an_address_to_ask(host: str, expected: str) -> None:
     assert loopback(host) == expected
@@ -153,7 +168,8 @@ def test_starts_without_flask_or_gunicorn() -> None:
         [sys.executable, "-X", "importtime", "-m", "mockbin", "healthcheck", "--url", f"http://{HOST}:1"],
         capture_output=True, text=True, timeout=30,
     )
-    imported: List[str] = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line]
+    lines = result.stderr.splitlines()
+    imported: List[str] = [line.rsplit("|", 1)[-1].strip() for line in lines if "|" in line]
     assert "mockbin.healthcheck" in imported
     heavy = [name for name in imported if name.split(".")[0] in ("flask", "werkzeug", "gunicorn", "jinja2")]
     assert heavy == []

@@ -133,5 +133,6 @@ def test_bad_log_format_is_a_one_line_usage_error() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "mockbin: error: invalid value for --log-format (MOCKBIN_LOG_FORMAT): 'xml' is not a log format (text, json)"
+        "mockbin: error: invalid value for --log-format (MOCKBIN_LOG_FORMAT): "
+        "'xml' is not a log format (text, json)"
     ]

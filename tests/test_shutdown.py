@@ -121,7 +121,7 @@ def test_in_flight_upload_completes_new_connections_refused_exit_0(
     sock = open_upload(server.port, trickle)
     signalled = terminate(server)
 
-    assert refused_within(server.port, 3.0), "the port still accepted connections after SIGTERM"
+    assert refused_within(server.port, 5.0), "the port still accepted connections after SIGTERM"
     assert server.process is not None and server.process.poll() is None, "exited with a request in flight"
     for word in (b"-second", b"-third"):
         time.sleep(0.2)
@@ -149,7 +149,9 @@ def delay_route_exists() -> bool:
 
 
 @pytest.mark.parametrize("threads", WORKERS)
-def test_in_flight_delay_completes_new_connections_refused_exit_0(threads: str, trickle: List[socket.socket]) -> None:
+def test_in_flight_delay_completes_new_connections_refused_exit_0(
+    threads: str, trickle: List[socket.socket]
+) -> None:
     if not delay_route_exists():
         pytest.skip("/delay/<n> is not in this build yet (branch routes-b adds it); "
                     "the chunked-upload test above covers a request in flight meanwhile")
@@ -167,14 +169,16 @@ def test_in_flight_delay_completes_new_connections_refused_exit_0(threads: str, 
 
 
 @pytest.mark.parametrize("threads", WORKERS)
-def test_request_outlasting_the_grace_period_is_cut_and_exit_is_still_0(threads: str, trickle: List[socket.socket]) -> None:
+def test_request_outlasting_the_grace_period_is_cut_and_exit_is_still_0(
+    threads: str, trickle: List[socket.socket]
+) -> None:
     server = start(threads, "--graceful-timeout", "1")
     sock = open_upload(server.port, trickle)
     signalled = terminate(server)
 
     assert exit_status(server, 10) == 0
     # One second of grace, plus gunicorn's own bookkeeping (about one poll interval).
-    assert time.monotonic() - signalled < 4
+    assert time.monotonic() - signalled < 6
     assert read_all(sock) == b""  # the unfinished upload got no answer
 
 

@@ -22,7 +22,8 @@ def render() -> str:
     rows = ["| Variable | Flag | Default | Meaning |", "|---|---|---|---|"]
     for f in fields():
         meaning = f.metadata["help"].replace("|", "\\|")
-        rows.append(f"| `{env_name(f.name)}` | `{flag_name(f.name)}` | `{show_default(f.default)}` | {meaning} |")
+        default = show_default(f.default)
+        rows.append(f"| `{env_name(f.name)}` | `{flag_name(f.name)}` | `{default}` | {meaning} |")
     return "\n".join(rows)
 
 
