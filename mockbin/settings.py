@@ -31,6 +31,7 @@ _SIZE_UNITS = {
     "gib": 1024**3,
 }
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_LOG_FORMATS = ("text", "json")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
@@ -81,6 +82,13 @@ def parse_log_level(text: str) -> str:
     lowered = text.strip().lower()
     if lowered not in _LOG_LEVELS:
         raise SettingsError(f"{text!r} is not a log level ({', '.join(_LOG_LEVELS)})")
+    return lowered
+
+
+def parse_log_format(text: str) -> str:
+    lowered = text.strip().lower()
+    if lowered not in _LOG_FORMATS:
+        raise SettingsError(f"{text!r} is not a log format ({', '.join(_LOG_FORMATS)})")
     return lowered
 
 
@@ -155,6 +163,7 @@ def setting(
 class Settings:
     """Everything mockbin can be told; see docs/configuration.md for the long form."""
 
+    # -- server --
     host: str = setting(
         "127.0.0.1",
         "Address to listen on (0.0.0.0 for every interface).",
@@ -177,6 +186,35 @@ class Settings:
     )
     log_level: str = setting(
         "info", "Log level: debug, info, warning, error or critical.", parse_log_level, None, "LEVEL"
+    )
+    timeout: int = setting(
+        30,
+        "Seconds before gunicorn restarts a worker that stopped responding; with --threads 1 "
+        "it also caps each request. 0: never.",
+        parse_int,
+        _at_least(0),
+        "SECONDS",
+    )
+    graceful_timeout: int = setting(
+        30,
+        "Seconds in-flight requests get to finish after SIGTERM before workers are killed.",
+        parse_int,
+        _at_least(0),
+        "SECONDS",
+    )
+    access_log: bool = setting(
+        True,
+        "One line per request on stdout (never bodies) at log level info or debug; --no-access-log (or MOCKBIN_ACCESS_LOG=0) turns it off.",
+        parse_bool,
+        None,
+        "BOOL",
+    )
+    log_format: str = setting(
+        "text",
+        "Access log format: text (combined log format) or json (one object per line).",
+        parse_log_format,
+        None,
+        "FORMAT",
     )
     max_body_size: int = setting(
         100 * 1024**2,
