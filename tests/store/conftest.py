@@ -18,12 +18,12 @@ from support.stateful import BACKENDS, Live, start
 STRICT_ARGS = (
     "--prefix", "/mock",
     "--store-prefix", "/store",
-    "--require-if-match", "on",
-    "--require-idempotency-key", "on",
+    "--require-if-match",
+    "--require-idempotency-key",
     "--store-max-items", "6",
     "--store-max-bytes", "4KiB",
     "--store-max-page", "3",
-    "--store-inject-id", "off",
+    "--no-store-inject-id",
     "--idempotency-key-ttl", "1",
     "--max-body-size", "8KiB",
 )

@@ -47,24 +47,24 @@ def test_malformed_store_urls_are_refused_while_reading_settings(url, capsys):
         Settings.from_env({"MOCKBIN_STORE": url})
     assert "MOCKBIN_STORE" in str(error.value) and "\n" not in str(error.value)
     with pytest.raises(SystemExit) as exit_:
-        main(["serve", "--stateful", "on", "--store", url])
+        main(["serve", "--stateful", "--store", url])
     assert exit_.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--store" in err[0]
 
 
 def test_memory_store_with_several_workers_is_refused():
-    line = serve_fails("--stateful", "on", "--store", "memory://", "--workers", "2")
+    line = serve_fails("--stateful", "--store", "memory://", "--workers", "2")
     assert "memory://" in line and "--workers" in line
 
 
 def test_unwritable_sqlite_path_fails_fast(tmp_path):
-    line = serve_fails("--stateful", "on", "--store", f"sqlite://{tmp_path}/missing/dir/store.db")
+    line = serve_fails("--stateful", "--store", f"sqlite://{tmp_path}/missing/dir/store.db")
     assert "cannot open the store" in line
 
 
 def test_unreachable_redis_fails_fast():
-    line = serve_fails("--stateful", "on", "--store", f"redis://127.0.0.1:{free_port()}/0")
+    line = serve_fails("--stateful", "--store", f"redis://127.0.0.1:{free_port()}/0")
     assert "cannot open the store" in line and "Redis" in line
 
 
@@ -73,7 +73,7 @@ def test_redis_store_without_redis_py_says_how_to_install(tmp_path):
     fake.mkdir()
     (fake / "__init__.py").write_text("raise ImportError('redis-py is not installed here')\n")
     line = serve_fails(
-        "--stateful", "on", "--store", "redis://127.0.0.1:6379/0",
+        "--stateful", "--store", "redis://127.0.0.1:6379/0",
         env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"},
     )
     assert "pip install 'mockbin[redis]'" in line
