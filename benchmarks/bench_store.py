@@ -143,6 +143,10 @@ def run_backend(backend: str, sizes: Tuple[int, int], args: argparse.Namespace, 
                 log.seek(0)
                 sys.stderr.write(log.read().decode("utf-8", "replace"))
                 raise
+            log.seek(0)
+            for line in log.read().decode("utf-8", "replace").splitlines():
+                if line.startswith("seeded "):
+                    print(f"  {line}", file=sys.stderr)
             totals = {(op, size): [0, 0] for op in OPS for size in sizes}
             for op in OPS:
                 for round_ in range(args.rounds):
