@@ -30,7 +30,7 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from typing import Dict, List, Tuple
+from typing import Dict, Tuple
 
 HOST = "127.0.0.1"
 COLLECTION = "/bench/items"
@@ -49,14 +49,22 @@ def serve(store: str, items: int, port: int, workers: int) -> None:
     from mockbin.store.base import Item
 
     settings = Settings(
-        port=port, workers=workers, threads=4, log_level="warning", stateful=True, store=store,
-        store_max_items=items + 1_000_000, store_max_bytes=4 * 1024**3,
+        port=port,
+        workers=workers,
+        threads=4,
+        log_level="warning",
+        stateful=True,
+        store=store,
+        store_max_items=items + 1_000_000,
+        store_max_bytes=4 * 1024**3,
     )
     app = create_app(settings)
     started = time.monotonic()
     now = time.time()
     seeded = [
-        Item.make(f"{COLLECTION}/{n}", b'{"id": %d, "title": "item number %d"}' % (n, n), "application/json", now)
+        Item.make(
+            f"{COLLECTION}/{n}", b'{"id": %d, "title": "item number %d"}' % (n, n), "application/json", now
+        )
         for n in range(1, items + 1)
     ]
     app.extensions[STORE_KEY].load(seeded, {COLLECTION: items})
@@ -80,7 +88,12 @@ def hammer(port: int, op: str, items: int, seconds: float, seed: int) -> Tuple[i
         if op == "GET":
             conn.request("GET", f"{COLLECTION}/{n}")
         elif op == "PUT":
-            conn.request("PUT", f"{COLLECTION}/{n}", b'{"id": %d, "title": "replaced %d"}' % (n, rng.random() * 1e9), json_type)
+            conn.request(
+                "PUT",
+                f"{COLLECTION}/{n}",
+                b'{"id": %d, "title": "replaced %d"}' % (n, rng.random() * 1e9),
+                json_type,
+            )
         else:
             conn.request("POST", COLLECTION, b'{"title": "posted"}', json_type)
         response = conn.getresponse()
@@ -124,7 +137,9 @@ def store_url(backend: str, directory: str, size: int, redis_url: str, prefix: s
     return f"{redis_url}?prefix={prefix}{size}:"
 
 
-def run_backend(backend: str, sizes: Tuple[int, int], args: argparse.Namespace, pool: ProcessPoolExecutor) -> Dict[Tuple[str, int], float]:
+def run_backend(
+    backend: str, sizes: Tuple[int, int], args: argparse.Namespace, pool: ProcessPoolExecutor
+) -> Dict[Tuple[str, int], float]:
     """ops/s for each (op, size) on *backend*."""
     workers = 1 if backend == "memory" else 2
     prefix = f"mockbin-bench-{uuid.uuid4().hex[:8]}:"
@@ -153,14 +168,16 @@ def run_backend(backend: str, sizes: Tuple[int, int], args: argparse.Namespace, 
                     for size in sizes if round_ % 2 == 0 else reversed(sizes):
                         port = servers[size][0]
                         jobs = [
-                            pool.submit(hammer, port, op, size, args.seconds / args.rounds, hash((op, round_, c)))
+                            pool.submit(
+                                hammer, port, op, size, args.seconds / args.rounds, hash((op, round_, c))
+                            )
                             for c in range(args.clients)
                         ]
                         for job in jobs:
                             ok, errors = job.result()
                             totals[(op, size)][0] += ok
                             totals[(op, size)][1] += errors
-            for (op, size), (ok, errors) in totals.items():
+            for (op, size), (_, errors) in totals.items():
                 if errors:
                     print(f"  {backend} {op} at {size}: {errors} errors", file=sys.stderr)
             return {key: ok / args.seconds for key, (ok, _) in totals.items()}
@@ -192,12 +209,22 @@ def main() -> None:
         serve(store, int(items), int(port), int(workers))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backends", default="memory,sqlite,redis", help="comma-separated (default: all three)")
+    parser.add_argument(
+        "--backends", default="memory,sqlite,redis", help="comma-separated (default: all three)"
+    )
     parser.add_argument("--small", type=int, default=1_000, help="items in the small store (default 1000)")
-    parser.add_argument("--large", type=int, default=1_000_000, help="items in the large store (default 1000000)")
-    parser.add_argument("--seconds", type=float, default=3.0, help="seconds of load per op and size (default 3)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds those seconds are split into")
-    parser.add_argument("--clients", type=int, default=4, help="client processes, one keep-alive connection each")
+    parser.add_argument(
+        "--large", type=int, default=1_000_000, help="items in the large store (default 1000000)"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=3.0, help="seconds of load per op and size (default 3)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds those seconds are split into"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=4, help="client processes, one keep-alive connection each"
+    )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the Redis server to use")
     args = parser.parse_args()
 

@@ -93,7 +93,7 @@ def seed_store() -> Response:
     store, resources = _store()
     try:
         document = json.loads(request.get_data())
-        items, counters = parse(document, resources.seed_problem)
+        items, counters = parse(document, resources.paths.seed_problem)
     except (ValueError, RecursionError) as exc:
         return problem(400, "Invalid store document", str(exc), "urn:mockbin:problem:bad-store-document")
     try:

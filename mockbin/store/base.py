@@ -126,7 +126,13 @@ class Item:
 
     @classmethod
     def make(cls, path: str, body: bytes, content_type: str, modified: Optional[float] = None) -> "Item":
-        return cls(path, body, content_type, etag_of(body, content_type), time.time() if modified is None else modified)
+        return cls(
+            path,
+            body,
+            content_type,
+            etag_of(body, content_type),
+            time.time() if modified is None else modified,
+        )
 
     @property
     def size(self) -> int:
@@ -168,7 +174,9 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def append(self, collection: str, build: Callable[[str], Item], receipt: Optional[Receipt] = None) -> Item:
+    def append(
+        self, collection: str, build: Callable[[str], Item], receipt: Optional[Receipt] = None
+    ) -> Item:
         """Insert ``build(next_id)`` as a new member of *collection* and return it.
 
         Ids count 1, 2, 3... per collection, are never reused (a counter, not

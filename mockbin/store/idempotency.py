@@ -63,7 +63,11 @@ def storage_key(key: str) -> str:
 
 def fingerprint(method: str, path: str, content_type: str, body: bytes) -> str:
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode("utf-8", "surrogateescape"), content_type.encode("latin-1", "replace")):
+    for part in (
+        method.encode(),
+        path.encode("utf-8", "surrogateescape"),
+        content_type.encode("latin-1", "replace"),
+    ):
         digest.update(part + b"\0")
     digest.update(body)
     return digest.hexdigest()
@@ -83,13 +87,15 @@ class Record:
     body: bytes = b""
 
     def encode(self) -> bytes:
-        return json.dumps({
-            "state": self.state,
-            "fingerprint": self.fingerprint,
-            "status": self.status,
-            "headers": [list(pair) for pair in self.headers],
-            "body": base64.b64encode(self.body).decode("ascii"),
-        }).encode()
+        return json.dumps(
+            {
+                "state": self.state,
+                "fingerprint": self.fingerprint,
+                "status": self.status,
+                "headers": [list(pair) for pair in self.headers],
+                "body": base64.b64encode(self.body).decode("ascii"),
+            }
+        ).encode()
 
     @classmethod
     def decode(cls, data: bytes) -> "Record":

@@ -60,7 +60,9 @@ class MemoryStore(Store):
         self._children.setdefault(parent_of(path), {})[path] = None
         self._bytes += new.size - old_size
 
-    def append(self, collection: str, build: Callable[[str], Item], receipt: Optional[Receipt] = None) -> Item:
+    def append(
+        self, collection: str, build: Callable[[str], Item], receipt: Optional[Receipt] = None
+    ) -> Item:
         with self._lock:
             if len(self._items) + 1 > self.limits.max_items:
                 raise StoreFull("store_max_items", self.limits.max_items)

@@ -77,9 +77,19 @@ def apply(kind: str, target: Any, document: Any) -> Any:
         try:
             result = jsonpatch.JsonPatch([operation]).apply(result, in_place=True)
         except jsonpatch.JsonPatchTestFailed:
-            raise Problem(409, "patch-conflict", f"{where} failed: the value there differs from the tested value") from None
-        except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException, TypeError, KeyError, IndexError) as exc:
-            raise Problem(409, "patch-conflict", f"{where} does not apply to the stored item: {exc}") from None
+            raise Problem(
+                409, "patch-conflict", f"{where} failed: the value there differs from the tested value"
+            ) from None
+        except (
+            jsonpatch.JsonPatchConflict,
+            jsonpointer.JsonPointerException,
+            TypeError,
+            KeyError,
+            IndexError,
+        ) as exc:
+            raise Problem(
+                409, "patch-conflict", f"{where} does not apply to the stored item: {exc}"
+            ) from None
         except jsonpatch.InvalidJsonPatch as exc:
             raise _malformed(f"{where}: {exc}") from None
     return result
@@ -115,7 +125,9 @@ def _check_operations(document: Any) -> None:
             if member in operation and not _is_pointer(operation[member]):
                 raise _malformed(f"{where} has {member} {operation[member]!r}, not a JSON Pointer (RFC 6901)")
         if op == "remove" and operation["path"] == "":
-            raise Problem(422, "patch-result-invalid", f"{where} removes the whole document; the result would be empty")
+            raise Problem(
+                422, "patch-result-invalid", f"{where} removes the whole document; the result would be empty"
+            )
 
 
 def _is_pointer(value: Any) -> bool:

@@ -42,7 +42,9 @@ TITLES: Dict[str, str] = {
 class Problem(Exception):
     """An error answer: status, a kind from :data:`TITLES`, a detail and extra headers."""
 
-    def __init__(self, status: int, kind: str, detail: str, headers: Optional[Dict[str, str]] = None, **extra: Any) -> None:
+    def __init__(
+        self, status: int, kind: str, detail: str, headers: Optional[Dict[str, str]] = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.kind = kind

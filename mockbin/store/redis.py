@@ -139,7 +139,13 @@ class RedisStore(Store):
     def swap(self, path: str, expected: Optional[str], new: Optional[Item]) -> bool:
         return self._write(path, expected, new, None)
 
-    def _write(self, path: str, expected: Optional[str], new: Optional[Item], receipt: Optional[Tuple[str, bytes, float]]) -> bool:
+    def _write(
+        self,
+        path: str,
+        expected: Optional[str],
+        new: Optional[Item],
+        receipt: Optional[Tuple[str, bytes, float]],
+    ) -> bool:
         keys = [self._key("i:", path), self._key("k:", parent_of(path)), self._key("meta")]
         keys.append(self._key("x:", receipt[0]) if receipt else keys[0])
         args: List[Any] = [expected or "", path]
@@ -156,7 +162,9 @@ class RedisStore(Store):
             raise StoreFull("store_max_bytes", self.limits.max_bytes)
         return result == 1
 
-    def append(self, collection: str, build: Callable[[str], Item], receipt: Optional[Receipt] = None) -> Item:
+    def append(
+        self, collection: str, build: Callable[[str], Item], receipt: Optional[Receipt] = None
+    ) -> Item:
         while True:
             number = self._call(
                 self._reserve,
@@ -228,15 +236,27 @@ class RedisStore(Store):
         for start in range(0, len(items), BATCH):
             pipe = self._r.pipeline(transaction=False)
             for seq, item in enumerate(items[start : start + BATCH], start + 1):
-                pipe.hset(self._key("i:", item.path), mapping={
-                    "b": item.body, "t": item.content_type, "e": item.etag, "m": repr(item.modified), "s": seq,
-                })
+                pipe.hset(
+                    self._key("i:", item.path),
+                    mapping={
+                        "b": item.body,
+                        "t": item.content_type,
+                        "e": item.etag,
+                        "m": repr(item.modified),
+                        "s": seq,
+                    },
+                )
                 pipe.zadd(self._key("k:", parent_of(item.path)), {item.path: seq})
             self._call(pipe.execute)
         pipe = self._r.pipeline(transaction=True)
-        pipe.hset(self._key("meta"), mapping={
-            "items": len(items), "bytes": sum(item.size for item in items), "seq": len(items),
-        })
+        pipe.hset(
+            self._key("meta"),
+            mapping={
+                "items": len(items),
+                "bytes": sum(item.size for item in items),
+                "seq": len(items),
+            },
+        )
         if counters:
             pipe.hset(self._key("n"), mapping=counters)
         self._call(pipe.execute)

@@ -16,22 +16,32 @@ preconditions are always evaluated against the state that gets replaced.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from flask import Flask, Request, Response, request
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
-from werkzeug.routing import Map, RequestRedirect
+from werkzeug.routing import Map
 
-from ..admin import ADMIN_PREFIX
 from ..settings import Settings
 from . import idempotency, patching
-from .base import DEFAULT_CONTENT_TYPE, Item, Receipt, Store, StoreFull, StoreUnavailable, child_of, dumps, etag_of, parse_json
+from .base import (
+    DEFAULT_CONTENT_TYPE,
+    Item,
+    Receipt,
+    Store,
+    StoreFull,
+    StoreUnavailable,
+    child_of,
+    dumps,
+    etag_of,
+    parse_json,
+)
 from .conditions import FAILED, Current, evaluate, is_conditional, preference
 from .idempotency import build_response
 from .pages import Page, parse_page, quote_path
+from .paths import Paths
 from .problems import Problem, precondition_failed, quote_etag, store_full
 
 ALLOW = "GET, HEAD, PUT, POST, PATCH, DELETE, OPTIONS"
@@ -42,8 +52,6 @@ EXPOSE = (
 JSON = "application/json"
 MAX_ATTEMPTS = 50  # compare-and-set rounds before answering 409
 Parts = Tuple[int, List[Tuple[str, str]], bytes]  # status, headers, body
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -87,10 +95,15 @@ class Resources:
     def __init__(self, store: Store, config: Config, url_map: Map) -> None:
         self.store = store
         self.config = config
-        self.url_map = url_map
+        self.paths = Paths(url_map, config.prefix)
         self.methods = {
-            "GET": self.get, "HEAD": self.get, "PUT": self.put, "POST": self.post,
-            "PATCH": self.patch, "DELETE": self.delete, "OPTIONS": self.options,
+            "GET": self.get,
+            "HEAD": self.get,
+            "PUT": self.put,
+            "POST": self.post,
+            "PATCH": self.patch,
+            "DELETE": self.delete,
+            "OPTIONS": self.options,
         }
 
     # -- routing ---------------------------------------------------------------
@@ -100,7 +113,7 @@ class Resources:
         if not isinstance(request.routing_exception, NotFound):
             return None
         try:
-            path = self.resource_path(request.environ)
+            path = self.paths.resource_path(request.environ)
             if path is None:
                 return None
             response = self.dispatch(request._get_current_object(), path)  # type: ignore[attr-defined]
@@ -109,69 +122,15 @@ class Resources:
         response.headers["Access-Control-Expose-Headers"] = EXPOSE
         return response
 
-    def resource_path(self, environ: dict) -> Optional[str]:
-        """The canonical resource path of a request, None if it is not one, 400 if malformed."""
-        raw = environ.get("PATH_INFO", "")
-        prefix = self.config.prefix
-        if not raw.startswith("/"):
-            return None  # "OPTIONS *" and the like: about the server, not a resource
-        if prefix and raw != prefix and not raw.startswith(prefix + "/"):
-            return None
-        if raw == ADMIN_PREFIX or raw.startswith(ADMIN_PREFIX + "/"):
-            return None
-        path = raw[:-1] if raw.endswith("/") and len(raw) > 1 else raw
-        if path in ("", "/") or (path != raw and self._claimed(path)):
-            return None  # "/get/" stays httpbin's 404, like every unrouted slash variant
-        return self._checked(path, environ)
-
-    def seed_problem(self, path: Any) -> Optional[str]:
-        """Why *path* cannot hold a seeded item (None if it can): the rules of live requests."""
-        if not isinstance(path, str) or not path.startswith("/"):
-            return "a path must be a string starting with /"
-        try:
-            resolved = self.resource_path({"PATH_INFO": path.encode("utf-8").decode("latin-1")})
-        except Problem as problem:
-            return problem.detail
-        if resolved != path:
-            return "not a resource path (outside --store-prefix, claimed by an httpbin route, or with a trailing /)"
-        if self._claimed(path):
-            return "claimed by an httpbin route"
-        return None
-
-    def _claimed(self, path: str) -> bool:
-        try:
-            self.url_map.bind("localhost").match(path, method="GET")
-        except NotFound:
-            return False
-        except (MethodNotAllowed, RequestRedirect):
-            return True
-        return True
-
-    @staticmethod
-    def _checked(path: str, environ: dict) -> str:
-        def bad(detail: str) -> Problem:
-            return Problem(400, "bad-path", detail)
-
-        raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
-        if _ENCODED_SLASH.search(raw_uri.split("?", 1)[0]):
-            raise bad("the path contains an encoded slash (%2F); a resource name cannot contain '/'")
-        try:
-            text = path.encode("latin-1").decode("utf-8")
-        except UnicodeError:
-            raise bad("the path is not valid UTF-8 once percent-decoded") from None
-        segments = text[1:].split("/")
-        if "" in segments:
-            raise bad("the path has an empty segment (//); every segment must name something")
-        if "." in segments or ".." in segments:
-            raise bad("the path has a '.' or '..' segment; send the path without dot segments")
-        if _CONTROL.search(text):
-            raise bad("the path contains a control character")
-        return text
-
     def dispatch(self, req: Request, path: str) -> Response:
         handler = self.methods.get(req.method)
         if handler is None:
-            raise Problem(405, "method-not-allowed", f"{req.method} is not supported on resource paths", {"Allow": ALLOW})
+            raise Problem(
+                405,
+                "method-not-allowed",
+                f"{req.method} is not supported on resource paths",
+                {"Allow": ALLOW},
+            )
         try:
             return handler(req, path)
         except StoreFull as exc:
@@ -228,7 +187,12 @@ class Resources:
     def put(self, req: Request, path: str) -> Response:
         """Create (201) or replace (200/204) the item at *path* with the body, verbatim."""
         if "Content-Range" in req.headers:
-            raise Problem(400, "content-range", "PUT with Content-Range (a partial update) is not supported; send the whole representation or use PATCH")
+            raise Problem(
+                400,
+                "content-range",
+                "PUT with Content-Range (a partial update) is not supported; "
+                "send the whole representation or use PATCH",
+            )
         body = req.get_data()
         content_type = req.headers.get("Content-Type") or DEFAULT_CONTENT_TYPE
 
@@ -248,7 +212,12 @@ class Resources:
         key = idempotency.read_key(req.headers)
         if key is None:
             if self.config.require_key:
-                raise Problem(400, "idempotency-key-required", f"this server requires an {idempotency.HEADER} header on POST (--require-idempotency-key)")
+                raise Problem(
+                    400,
+                    "idempotency-key-required",
+                    f"this server requires an {idempotency.HEADER} header on POST "
+                    "(--require-idempotency-key)",
+                )
             return self._append(req, path, req.get_data(), None)
         stored_key = idempotency.storage_key(key)
         marker = idempotency.new_marker()
@@ -281,7 +250,9 @@ class Resources:
         receipt = None
         if key is not None:
             stored_key, fingerprint = key
-            receipt = Receipt(stored_key, self.config.key_ttl, lambda item: idempotency.done(fingerprint, *parts(item)))
+            receipt = Receipt(
+                stored_key, self.config.key_ttl, lambda item: idempotency.done(fingerprint, *parts(item))
+            )
         item = self.store.append(path, build, receipt)
         return build_response(*parts(item))
 
@@ -304,7 +275,9 @@ class Resources:
         if not is_conditional(req.headers):
             return
         item = self.store.get(path)
-        exists = item is not None or self.store.last_id(path) is not None or self.store.members(path, 0, 0)[0] > 0
+        exists = (
+            item is not None or self.store.last_id(path) is not None or self.store.members(path, 0, 0)[0] > 0
+        )
         state = Current(exists, item.etag if item else None, item.modified if item else None)
         if evaluate(req.headers, state, safe=False) is not None:
             raise precondition_failed(f"the preconditions do not hold for the collection {path}", state.etag)
@@ -323,7 +296,8 @@ class Resources:
                 raise Problem(
                     415,
                     "not-json",
-                    f"{path} holds {current.content_type}, not a JSON document; PATCH applies to JSON items only (PUT replaces any item)",
+                    f"{path} holds {current.content_type}, not a JSON document; "
+                    "PATCH applies to JSON items only (PUT replaces any item)",
                     {"Accept-Patch": patching.ACCEPT_PATCH},
                 )
             self._preconditions(req, path, current, safe=False)
@@ -338,6 +312,7 @@ class Resources:
 
     def delete(self, req: Request, path: str) -> Response:
         """Remove the item: 204 (200 with the removed representation on request)."""
+
         def decide(current: Optional[Item]) -> Optional[Item]:
             current = self._existing(path, current)
             self._preconditions(req, path, current, safe=False)
@@ -355,11 +330,15 @@ class Resources:
 
     def options(self, req: Request, path: str) -> Response:
         """What every resource path allows (CORS headers are added for every response)."""
-        return build_response(200, [("Allow", ALLOW), ("Accept-Patch", patching.ACCEPT_PATCH), ("Content-Length", "0")], b"")
+        return build_response(
+            200, [("Allow", ALLOW), ("Accept-Patch", patching.ACCEPT_PATCH), ("Content-Length", "0")], b""
+        )
 
     # -- shared steps ----------------------------------------------------------------
 
-    def _compare_and_set(self, path: str, decide: Callable[[Optional[Item]], Optional[Item]]) -> Tuple[Optional[Item], Optional[Item]]:
+    def _compare_and_set(
+        self, path: str, decide: Callable[[Optional[Item]], Optional[Item]]
+    ) -> Tuple[Optional[Item], Optional[Item]]:
         """Read, decide, write if unchanged; again if another request won the race."""
         for _ in range(MAX_ATTEMPTS):
             current = self.store.get(path)
@@ -374,11 +353,19 @@ class Resources:
         return current
 
     def _preconditions(self, req: Request, path: str, current: Optional[Item], safe: bool) -> Optional[int]:
-        state = Current(current is not None, current.etag if current else None, current.modified if current else None)
+        state = Current(
+            current is not None, current.etag if current else None, current.modified if current else None
+        )
         outcome = evaluate(req.headers, state, safe)
         if outcome == FAILED:
-            what = f"the current ETag of {path} is {quote_etag(current.etag)}" if current else f"nothing is stored at {path}"
-            raise precondition_failed(f"the preconditions do not hold: {what}", current.etag if current else None)
+            what = (
+                f"the current ETag of {path} is {quote_etag(current.etag)}"
+                if current
+                else f"nothing is stored at {path}"
+            )
+            raise precondition_failed(
+                f"the preconditions do not hold: {what}", current.etag if current else None
+            )
         return outcome
 
     def _require_if_match(self, req: Request, path: str, current: Optional[Item]) -> None:
@@ -413,4 +400,3 @@ class Resources:
         minimal = preference(req.headers) == "minimal"
         status = 201 if created else (204 if minimal else 200)
         return build_response(*self._parts(req, item, status, minimal, location=False))
-

@@ -140,7 +140,9 @@ class SQLiteStore(Store):
             self._apply(conn, path, row[1] if row else None, new)
             return True
 
-    def _apply(self, conn: sqlite3.Connection, path: str, old_size: Optional[int], new: Optional[Item]) -> None:
+    def _apply(
+        self, conn: sqlite3.Connection, path: str, old_size: Optional[int], new: Optional[Item]
+    ) -> None:
         """One write inside a transaction; *old_size* None means the path was empty."""
         items, size, seq = conn.execute("SELECT items, bytes, seq FROM totals").fetchone()
         parent = parent_of(path)
@@ -162,7 +164,9 @@ class SQLiteStore(Store):
                 "ON CONFLICT (path) DO UPDATE SET members = members + 1",
                 (parent,),
             )
-            conn.execute("UPDATE totals SET items = ?, bytes = ?, seq = ?", (items + 1, size + new.size, seq + 1))
+            conn.execute(
+                "UPDATE totals SET items = ?, bytes = ?, seq = ?", (items + 1, size + new.size, seq + 1)
+            )
             return
         self.limits.check(items, size - old_size + new.size)
         conn.execute(
@@ -171,7 +175,9 @@ class SQLiteStore(Store):
         )
         conn.execute("UPDATE totals SET bytes = ?", (size - old_size + new.size,))
 
-    def append(self, collection: str, build: Callable[[str], Item], receipt: Optional[Receipt] = None) -> Item:
+    def append(
+        self, collection: str, build: Callable[[str], Item], receipt: Optional[Receipt] = None
+    ) -> Item:
         with self._write() as conn:
             (items,) = conn.execute("SELECT items FROM totals").fetchone()
             if items + 1 > self.limits.max_items:
@@ -180,7 +186,9 @@ class SQLiteStore(Store):
             number = row[0] if row else 0
             while True:
                 number += 1
-                taken = conn.execute("SELECT 1 FROM items WHERE path = ?", (child_of(collection, str(number)),))
+                taken = conn.execute(
+                    "SELECT 1 FROM items WHERE path = ?", (child_of(collection, str(number)),)
+                )
                 if taken.fetchone() is None:
                     break
             item = build(str(number))
@@ -224,7 +232,9 @@ class SQLiteStore(Store):
             if now - self._purged > PURGE_INTERVAL:
                 self._purged = now
                 conn.execute("DELETE FROM idempotency WHERE expires <= ?", (now,))
-            row = conn.execute("SELECT record FROM idempotency WHERE key = ? AND expires > ?", (key, now)).fetchone()
+            row = conn.execute(
+                "SELECT record FROM idempotency WHERE key = ? AND expires > ?", (key, now)
+            ).fetchone()
             if row is not None:
                 return bytes(row[0])
             conn.execute("INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?)", (key, marker, now + lease))
@@ -245,7 +255,10 @@ class SQLiteStore(Store):
         self.check_load(items)
         with self._write() as conn:
             self._wipe(conn)
-            rows = [(i.path, parent_of(i.path), n, i.body, i.content_type, i.etag, i.modified) for n, i in enumerate(items, 1)]
+            rows = [
+                (i.path, parent_of(i.path), n, i.body, i.content_type, i.etag, i.modified)
+                for n, i in enumerate(items, 1)
+            ]
             conn.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             conn.execute(
                 "INSERT INTO collections (path, members) SELECT parent, count(*) FROM items GROUP BY parent"

@@ -49,7 +49,9 @@ def parse_url(url: str) -> StoreURL:
         # to the working directory (the URL's host part starts the path).
         path = parts.netloc + parts.path
         if not path or path.endswith("/") or path == ":memory:":
-            raise StoreURLError(f"{url!r}: sqlite:// needs a database file path, like sqlite:///var/lib/mockbin/store.db")
+            raise StoreURLError(
+                f"{url!r}: sqlite:// needs a database file path, like sqlite:///var/lib/mockbin/store.db"
+            )
         options = _options(url, parts.query, ("synchronous",))
         if options.get("synchronous", "normal") not in SQLITE_SYNC:
             raise StoreURLError(f"{url!r}: synchronous must be one of {', '.join(SQLITE_SYNC)}")
@@ -58,9 +60,11 @@ def parse_url(url: str) -> StoreURL:
         if not parts.hostname:
             raise StoreURLError(f"{url!r}: redis:// needs a host, like redis://127.0.0.1:6379/0")
         try:
-            parts.port
+            port_ok = parts.port is None or parts.port >= 0
         except ValueError:
-            raise StoreURLError(f"{url!r}: the port is not a number from 0 to 65535") from None
+            port_ok = False
+        if not port_ok:
+            raise StoreURLError(f"{url!r}: the port is not a number from 0 to 65535")
         database = parts.path.strip("/") or "0"
         if not database.isdigit():
             raise StoreURLError(f"{url!r}: the database must be a number, like redis://127.0.0.1:6379/0")

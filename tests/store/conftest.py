@@ -16,16 +16,23 @@ import pytest
 from support.stateful import BACKENDS, Live, start
 
 STRICT_ARGS = (
-    "--prefix", "/mock",
-    "--store-prefix", "/store",
+    "--prefix",
+    "/mock",
+    "--store-prefix",
+    "/store",
     "--require-if-match",
     "--require-idempotency-key",
-    "--store-max-items", "6",
-    "--store-max-bytes", "4KiB",
-    "--store-max-page", "3",
+    "--store-max-items",
+    "6",
+    "--store-max-bytes",
+    "4KiB",
+    "--store-max-page",
+    "3",
     "--no-store-inject-id",
-    "--idempotency-key-ttl", "1",
-    "--max-body-size", "8KiB",
+    "--idempotency-key-ttl",
+    "1",
+    "--max-body-size",
+    "8KiB",
 )
 
 

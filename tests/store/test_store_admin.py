@@ -20,7 +20,10 @@ def test_export_format(live):
     assert response.json() == {
         "items": {
             "/ex/articles/1": {"content_type": "application/json", "body": {"id": 1, "title": "a"}},
-            "/ex/logo": {"content_type": "image/png", "body_base64": base64.b64encode(b"\x89PNG\x00").decode()},
+            "/ex/logo": {
+                "content_type": "image/png",
+                "body_base64": base64.b64encode(b"\x89PNG\x00").decode(),
+            },
             "/ex/text": {"content_type": "text/plain", "body_base64": base64.b64encode(b"hello").decode()},
         },
         "counters": {"/ex/articles": 1},
@@ -32,7 +35,10 @@ def test_seed_replaces_everything(live):
     seed = {
         "items": {
             "/seeded/articles/1": {"content_type": "application/json", "body": {"id": 1, "title": "t"}},
-            "/seeded/bin": {"content_type": "application/octet-stream", "body_base64": base64.b64encode(b"\x00\xff").decode()},
+            "/seeded/bin": {
+                "content_type": "application/octet-stream",
+                "body_base64": base64.b64encode(b"\x00\xff").decode(),
+            },
         },
         "counters": {"/seeded/articles": 5},
     }
@@ -78,9 +84,23 @@ def test_export_then_seed_round_trips(live):
         b'{"items": {}, "counters": {"/a": true}}',
     ],
     ids=[
-        "not-json", "array", "items-not-object", "unknown-member", "relative-path", "dot-segment",
-        "httpbin-route", "admin-path", "trailing-slash", "no-content-type", "no-body", "two-bodies",
-        "bad-base64", "unknown-item-member", "negative-counter", "string-counter", "bool-counter",
+        "not-json",
+        "array",
+        "items-not-object",
+        "unknown-member",
+        "relative-path",
+        "dot-segment",
+        "httpbin-route",
+        "admin-path",
+        "trailing-slash",
+        "no-content-type",
+        "no-body",
+        "two-bodies",
+        "bad-base64",
+        "unknown-item-member",
+        "negative-counter",
+        "string-counter",
+        "bool-counter",
     ],
 )
 def test_bad_seed_documents_are_400_and_change_nothing(live, document):

@@ -61,7 +61,7 @@ def test_swap_is_compare_and_set(make_store):
 
 def test_items_round_trip_exactly(make_store):
     store = make_store()
-    original = Item.make("/caf\u00e9/\u2603", bytes(range(256)), "application/x-thing; q=\"1\"", 1700000000.25)
+    original = Item.make("/caf\u00e9/\u2603", bytes(range(256)), 'application/x-thing; q="1"', 1700000000.25)
     store.swap(original.path, None, original)
     assert store.get(original.path) == original
 

@@ -103,7 +103,10 @@ def test_if_match_has_exactly_one_winner_per_version(busy, method):
         contenders = []
         for client in range(CLIENTS):
             body = json.dumps({"version": version, "writer": client}).encode()
-            headers = {"If-Match": etag, "Content-Type": "application/merge-patch+json" if method == "PATCH" else "application/json"}
+            headers = {
+                "If-Match": etag,
+                "Content-Type": "application/merge-patch+json" if method == "PATCH" else "application/json",
+            }
             contenders.append((method, path, b"" if method == "DELETE" else body, headers))
         statuses = race(busy.port, contenders)
         winners = [s for s in statuses if s in (200, 204)]
@@ -124,8 +127,12 @@ def test_unconditional_patches_lose_no_update(busy):
     rounds = 5
     for r in range(rounds):
         ops = [
-            ("PATCH", path, json.dumps([{"op": "add", "path": "/seen/-", "value": f"{r}-{c}"}]).encode(),
-             {"Content-Type": "application/json-patch+json"})
+            (
+                "PATCH",
+                path,
+                json.dumps([{"op": "add", "path": "/seen/-", "value": f"{r}-{c}"}]).encode(),
+                {"Content-Type": "application/json-patch+json"},
+            )
             for c in range(CLIENTS)
         ]
         assert race(busy.port, ops) == [200] * CLIENTS

@@ -87,7 +87,9 @@ def test_if_match_guards_put(live):
 
 def test_if_match_uses_the_strong_comparison(live):
     path, etag = stored(live)
-    assert is_problem(live.put(path, data=b"x", headers={"If-Match": f"W/{etag}"}), 412, "precondition-failed")
+    assert is_problem(
+        live.put(path, data=b"x", headers={"If-Match": f"W/{etag}"}), 412, "precondition-failed"
+    )
     assert live.put(path, data=b"x", headers={"If-Match": f'"nope", {etag}'}).status_code == 200
 
 
@@ -109,7 +111,11 @@ def test_if_none_match_star_means_create_only(live):
 
 def test_if_unmodified_since(live):
     path, _ = stored(live)
-    assert is_problem(live.put(path, data=b"x", headers={"If-Unmodified-Since": http_date(-3600)}), 412, "precondition-failed")
+    assert is_problem(
+        live.put(path, data=b"x", headers={"If-Unmodified-Since": http_date(-3600)}),
+        412,
+        "precondition-failed",
+    )
     assert live.put(path, data=b"y", headers={"If-Unmodified-Since": http_date(60)}).status_code == 200
     # If-Match takes precedence over If-Unmodified-Since.
     etag = live.get(path).headers["ETag"]
@@ -119,7 +125,9 @@ def test_if_unmodified_since(live):
 
 def test_if_match_guards_patch_and_delete(live):
     path, etag = stored(live)
-    assert is_problem(live.patch(path, data=b'{"v": 9}', headers={**MERGE, "If-Match": '"old"'}), 412, "precondition-failed")
+    assert is_problem(
+        live.patch(path, data=b'{"v": 9}', headers={**MERGE, "If-Match": '"old"'}), 412, "precondition-failed"
+    )
     assert is_problem(live.delete(path, headers={"If-Match": '"old"'}), 412, "precondition-failed")
     assert live.get(path).json() == {"v": 1}
     patched = live.patch(path, data=b'{"v": 2}', headers={**MERGE, "If-Match": etag})

@@ -33,7 +33,7 @@ def claimed_by_httpbin(shape) -> bool:
     except HTTPException:  # 405 or a redirect: a route claims the path
         return True
     try:
-        return STATEFUL_APP.extensions["mockbin.resources"].resource_path(environ) is None
+        return STATEFUL_APP.extensions["mockbin.resources"].paths.resource_path(environ) is None
     except Problem:
         return False
 
@@ -66,4 +66,8 @@ def test_in_process(shape, oracle_app):
 @pytest.mark.parametrize("shape", [s for s in SHAPES if not s.in_process_only], ids=lambda shape: shape.id)
 def test_over_sockets(shape, stateful_pair):
     oracle, mine = stateful_pair
-    assert_same(call_socket(oracle.port, shape), call_socket(mine.port, shape), ports=(str(oracle.port), str(mine.port)))
+    assert_same(
+        call_socket(oracle.port, shape),
+        call_socket(mine.port, shape),
+        ports=(str(oracle.port), str(mine.port)),
+    )

@@ -47,7 +47,10 @@ def test_unquoted_keys_are_accepted(live):
     live.post(collection, data=b"x", headers={"Idempotency-Key": key})
     retry = live.post(collection, data=b"x", headers={"Idempotency-Key": key})
     assert retry.headers["Idempotent-Replayed"] == "true"
-    assert live.post(collection, data=b"x", headers={"Idempotency-Key": f'"{key}"'}).headers["Location"] == retry.headers["Location"]
+    assert (
+        live.post(collection, data=b"x", headers={"Idempotency-Key": f'"{key}"'}).headers["Location"]
+        == retry.headers["Location"]
+    )
 
 
 @pytest.mark.parametrize("change", ["body", "content-type", "path"])
@@ -83,7 +86,8 @@ def test_a_retry_while_the_first_is_in_flight_is_409(live):
         collection, key = live.unique(), new_key()
         headers = {"Content-Type": "application/json", "Idempotency-Key": key}
         head = build_request(
-            "POST", collection,
+            "POST",
+            collection,
             [("Host", f"{HOST}:{live.port}"), *headers.items(), ("Content-Length", str(len(body)))],
         )
         with socket.create_connection((HOST, live.port), timeout=30) as slow:
@@ -116,7 +120,10 @@ def test_a_failed_request_does_not_burn_its_key(live):
 def test_keys_expire(strict):
     key = new_key()
     first = strict.post("/store/c", data=b"x", headers={"Idempotency-Key": key})
-    assert strict.post("/store/c", data=b"x", headers={"Idempotency-Key": key}).headers["Idempotent-Replayed"] == "true"
+    assert (
+        strict.post("/store/c", data=b"x", headers={"Idempotency-Key": key}).headers["Idempotent-Replayed"]
+        == "true"
+    )
     time.sleep(1.3)  # the strict server keeps keys for 1 second
     again = strict.post("/store/c", data=b"x", headers={"Idempotency-Key": key})
     assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers

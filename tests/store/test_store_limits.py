@@ -1,4 +1,4 @@
-"""The strict server: limits (507, nothing lost), page size, --store-prefix under --prefix, no id injection."""
+"""The strict server: limits (507), page size, --store-prefix under --prefix, no id injection."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def test_patch_past_the_byte_limit_is_507(strict):
     strict.put("/store/filler", data=b"f" * 4000)
     etag = strict.get("/store/doc").headers["ETag"]
     response = strict.patch(
-        "/store/doc", data=b'{"b": "' + b"y" * 200 + b'"}',
+        "/store/doc",
+        data=b'{"b": "' + b"y" * 200 + b'"}',
         headers={"Content-Type": "application/merge-patch+json", "If-Match": etag},
     )
     assert is_problem(response, 507, "store-full")
@@ -78,7 +79,9 @@ def test_store_prefix_path_itself_is_a_collection(strict):
 
 
 def test_id_injection_off_stores_json_verbatim(strict):
-    created = strict.post("/store/raw", data=b'{"a": 1}', headers={**key(), "Content-Type": "application/json"})
+    created = strict.post(
+        "/store/raw", data=b'{"a": 1}', headers={**key(), "Content-Type": "application/json"}
+    )
     assert created.content == b'{"a": 1}'
     assert strict.get("/store/raw/1").content == b'{"a": 1}'
 

@@ -118,9 +118,19 @@ def test_patch_that_does_not_apply_is_409(live, ops):
         (MERGE, b"[" * 100000 + b"]" * 100000),
     ],
     ids=[
-        "merge-invalid-json", "json-patch-invalid-json", "plain-json-invalid", "nan", "not-utf8",
-        "not-an-array", "unknown-op", "add-without-value", "without-path", "pointer-without-slash",
-        "move-without-from", "operation-not-object", "too-deep",
+        "merge-invalid-json",
+        "json-patch-invalid-json",
+        "plain-json-invalid",
+        "nan",
+        "not-utf8",
+        "not-an-array",
+        "unknown-op",
+        "add-without-value",
+        "without-path",
+        "pointer-without-slash",
+        "move-without-from",
+        "operation-not-object",
+        "too-deep",
     ],
 )
 def test_malformed_patch_is_400(live, headers, body):
@@ -151,7 +161,12 @@ def test_unsupported_patch_media_type_is_415(live, content_type):
 
 @pytest.mark.parametrize(
     "body, content_type",
-    [(b"plain", "text/plain"), (b"\x89PNG", "image/png"), (b'{"a": 1}', "text/plain"), (b'{"broken', "application/json")],
+    [
+        (b"plain", "text/plain"),
+        (b"\x89PNG", "image/png"),
+        (b'{"a": 1}', "text/plain"),
+        (b'{"broken', "application/json"),
+    ],
     ids=["text", "binary", "json-bytes-text-type", "invalid-json-bytes"],
 )
 def test_patch_on_a_non_json_item_is_415(live, body, content_type):

@@ -345,8 +345,13 @@ def test_httpbin_routes_keep_their_behaviour(live):
 def test_options_and_cors_preflight_on_resource_paths(live):
     path = live.unique() + "/x"
     response = live.request(
-        "OPTIONS", path,
-        headers={"Origin": "http://app.test", "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "If-Match"},
+        "OPTIONS",
+        path,
+        headers={
+            "Origin": "http://app.test",
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "If-Match",
+        },
     )
     assert response.status_code == 200
     assert "PATCH" in response.headers["Allow"] and "PUT" in response.headers["Allow"]
@@ -380,12 +385,23 @@ def test_other_methods_are_405_with_allow(live):
         "/BASE/nul%00",
         "/BASE/bad%ff",
     ],
-    ids=["dotdot", "dot", "encoded-dotdot", "encoded-slash", "encoded-slash-lower", "empty-segment", "nul", "not-utf8"],
+    ids=[
+        "dotdot",
+        "dot",
+        "encoded-dotdot",
+        "encoded-slash",
+        "encoded-slash-lower",
+        "empty-segment",
+        "nul",
+        "not-utf8",
+    ],
 )
 def test_bad_paths_are_400_and_store_nothing(live, target):
     base = live.unique()
     for method in ("PUT", "POST", "GET", "DELETE"):
-        response = live.raw(method, target.replace("/BASE", base), body=b"x" if method in ("PUT", "POST") else None)
+        response = live.raw(
+            method, target.replace("/BASE", base), body=b"x" if method in ("PUT", "POST") else None
+        )
         assert response.status == 400, (method, response.status_line, response.body)
         assert response.header("Content-Type") == "application/problem+json"
         assert b"urn:mockbin:problem:bad-path" in response.body

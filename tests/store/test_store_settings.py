@@ -19,7 +19,9 @@ from support.stateful import wait_healthy
 def serve_fails(*args: str, env: dict = None) -> str:
     """Run ``mockbin serve`` that must exit 2 at once; its one stderr line."""
     argv = [sys.executable, "-m", "mockbin", "serve", "--port", "0", *args]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=dict(os.environ, **(env or {})))
+    done = subprocess.run(
+        argv, capture_output=True, text=True, timeout=60, env=dict(os.environ, **(env or {}))
+    )
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2, done.stderr
     assert len(lines) == 1 and lines[0].startswith("mockbin: error: "), done.stderr
@@ -73,7 +75,9 @@ def test_redis_store_without_redis_py_says_how_to_install(tmp_path):
     fake.mkdir()
     (fake / "__init__.py").write_text("raise ImportError('redis-py is not installed here')\n")
     line = serve_fails(
-        "--stateful", "--store", "redis://127.0.0.1:6379/0",
+        "--stateful",
+        "--store",
+        "redis://127.0.0.1:6379/0",
         env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"},
     )
     assert "pip install 'mockbin[redis]'" in line

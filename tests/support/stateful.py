@@ -112,7 +112,13 @@ class Live:
     def delete(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("DELETE", path, **kwargs)
 
-    def raw(self, method: str, target: str, headers: Tuple[Tuple[str, str], ...] = (), body: Optional[bytes] = None) -> RawResponse:
+    def raw(
+        self,
+        method: str,
+        target: str,
+        headers: Tuple[Tuple[str, str], ...] = (),
+        body: Optional[bytes] = None,
+    ) -> RawResponse:
         """Exactly these bytes on the wire (no client-side path normalisation)."""
         head = [("Host", f"{HOST}:{self.port}"), *headers]
         if body is not None:
