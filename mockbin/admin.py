@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Tuple
 from flask import Blueprint, Flask, Response, current_app, request
 
 from . import __version__
-from .http import json_response, problem
+from .http import problem
 from .store import RESOURCES_KEY, STORE_KEY
 from .store.base import StoreFull, StoreUnavailable
 
@@ -78,11 +78,16 @@ def _unavailable(exc: StoreUnavailable) -> Response:
 
 @blueprint.get("/store")
 def export_store() -> Response:
-    """Everything stored, as one JSON document (items by path, collection counters)."""
+    """Everything stored, as one JSON document (items by path, collection counters).
+
+    Items are listed in creation order (not sorted like httpbin's JSON), so
+    seeding the document back recreates collections in the same order.
+    """
     from .store.documents import export
 
     store, _ = _store()
-    return json_response(export(*store.dump()))
+    body = json.dumps(export(*store.dump()), indent=2) + "\n"
+    return Response(body.encode("ascii"), content_type="application/json")
 
 
 @blueprint.put("/store")

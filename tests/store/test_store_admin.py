@@ -62,6 +62,20 @@ def test_export_then_seed_round_trips(live):
     assert live.export() == document
 
 
+def test_export_lists_items_in_creation_order_and_seeding_keeps_it(live):
+    live.delete("/__mockbin/store")
+    for _ in range(12):
+        live.post("/order/list", json={})
+    live.put("/order/list/a", data=b"put last")
+    exported = live.get("/__mockbin/store").text
+    assert list(live.export()["items"]) == [f"/order/list/{n}" for n in range(1, 13)] + ["/order/list/a"]
+    live.delete("/__mockbin/store")
+    assert live.put("/__mockbin/store", data=exported, headers={"Content-Type": "application/json"}).status_code == 204
+    members = live.get("/order/list").json()
+    assert [m["id"] for m in members[:12]] == list(range(1, 13))
+    assert members[12]["href"] == "/order/list/a"
+
+
 @pytest.mark.parametrize(
     "document",
     [
