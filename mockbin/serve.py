@@ -32,6 +32,9 @@ def bind_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Set before listening: a connection accepted before gunicorn sets it
+        # would inherit Nagle's delay (~40 ms per keep-alive answer).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(address)
         sock.listen(backlog)
     except OSError as exc:
