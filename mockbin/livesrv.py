@@ -234,7 +234,10 @@ class _Server(ThreadedWSGIServer):
     def _serve_connection(self, request: socket.socket, client_address: Any) -> None:
         try:
             if self.ssl_context is not None:
-                request = self._handshake(request)
+                request = self._wrap(request)
+                request.settimeout(HANDSHAKE_TIMEOUT)
+                request.do_handshake()  # in this thread: a stalled client blocks no one else
+                request.settimeout(None)
             self.finish_request(request, client_address)
         except Exception:
             log.debug("connection from %s ended with an error", client_address, exc_info=True)
@@ -244,15 +247,13 @@ class _Server(ThreadedWSGIServer):
                 self._conn_threads.discard(threading.current_thread())
             self.shutdown_request(request)
 
-    def _handshake(self, raw: socket.socket) -> socket.socket:
+    def _wrap(self, raw: socket.socket) -> ssl.SSLSocket:
+        """The TLS socket for *raw*, which it replaces in the set ``stop()`` closes."""
         assert self.ssl_context is not None
-        raw.settimeout(HANDSHAKE_TIMEOUT)
         with self._lock:
             self._connections.discard(raw)
             wrapped = self.ssl_context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
             self._connections.add(wrapped)
-        wrapped.do_handshake()
-        wrapped.settimeout(None)
         return wrapped
 
     def shutdown_request(self, request: Any) -> None:

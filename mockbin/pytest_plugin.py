@@ -1,0 +1,357 @@
+"""mockbin's pytest plugin: live mockbin servers as fixtures (entry point ``pytest11``).
+
+One session-scoped pool of in-process servers (:mod:`mockbin.livesrv`), one
+per distinct set of settings: tests marked ``@pytest.mark.mockbin(stateful=True)``
+share a second server, everything else shares the default one.  A server
+is started on first use and stopped at the end of the session; its state
+(journal, store) is reset before every test that asks for a ``mockbin*``
+fixture.  With ``MOCKBIN_URL`` set, the plain-HTTP fixtures attach to that
+server (a docker-compose sidecar) instead, and reset it over its admin API.
+
+Importing this module is cheap on purpose (pytest imports every plugin at
+start-up): Flask, the app and trustme are imported when a fixture needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import ssl
+import tempfile
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Tuple
+
+import pytest
+
+if TYPE_CHECKING:
+    from .handle import Mockbin
+    from .livesrv import LiveServer
+    from .settings import Settings
+
+SIDECAR_ENV = "MOCKBIN_URL"
+PORT_ENV = {"http": "HTTPBIN_HTTP_PORT", "https": "HTTPBIN_HTTPS_PORT"}
+TRUSTME_MISSING = (
+    "mockbin's HTTPS fixtures need trustme to mint a certificate authority: "
+    "pip install 'mockbin[pytest]' (or pip install trustme)"
+)
+#: Journal entries shown in the report of a failed test.
+REPORT_REQUESTS = 20
+
+
+# -- options ----------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockbin", "mockbin live-server fixtures")
+    group.addoption(
+        "--mockbin-set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a mockbin setting for the in-process servers, e.g. stateful=1 or "
+        "journal_size=5000 (repeatable; wins over the mockbin_settings ini option)",
+    )
+    group.addoption(
+        "--mockbin-url",
+        default=None,
+        metavar="URL",
+        help=f"use the mockbin running at URL instead of starting one (env {SIDECAR_ENV})",
+    )
+    parser.addini(
+        "mockbin_settings",
+        type="linelist",
+        default=[],
+        help="mockbin settings for the in-process servers, one NAME=VALUE per line "
+        "(names as in `mockbin serve --help`, with underscores)",
+    )
+    parser.addini(
+        "mockbin_httpbin_fixtures",
+        type="bool",
+        default=True,
+        help="provide pytest-httpbin's fixtures (httpbin, httpbin_secure, ...) "
+        "when pytest-httpbin itself is not active (default: true)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mockbin(**settings): serve this test's mockbin fixtures with these settings, "
+        "e.g. @pytest.mark.mockbin(stateful=True)",
+    )
+    if httpbin_fixtures_active(config):
+        from . import httpbin_compat
+
+        config.pluginmanager.register(httpbin_compat, "mockbin.httpbin_compat")
+
+
+def httpbin_fixtures_active(config: pytest.Config) -> bool:
+    """Two plugins defining ``httpbin`` would collide silently: step aside for pytest-httpbin."""
+    return bool(config.getini("mockbin_httpbin_fixtures")) and not config.pluginmanager.has_plugin("httpbin")
+
+
+# -- settings ---------------------------------------------------------------
+
+
+def parse_overrides(pairs: Any, source: str) -> Dict[str, Any]:
+    """``["stateful=1", ...]`` -> typed values, each checked against :class:`Settings`."""
+    from .settings import SettingsError, fields
+
+    known = {f.name: f for f in fields()}
+    values: Dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = str(pair).partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in known:
+            raise pytest.UsageError(f"{source}: {pair!r} is not NAME=VALUE with a mockbin setting name ({', '.join(sorted(known))})")
+        try:
+            values[name] = known[name].metadata["parse"](text.strip())
+        except SettingsError as exc:
+            raise pytest.UsageError(f"{source}: invalid value for {name}: {exc}") from None
+    return values
+
+
+def marker_overrides(node: pytest.Item) -> Dict[str, Any]:
+    """The settings of every ``mockbin`` marker on *node*; the closest marker wins."""
+    from .settings import SettingsError, fields
+
+    known = {f.name: f for f in fields()}
+    values: Dict[str, Any] = {}
+    for mark in reversed(list(node.iter_markers("mockbin"))):
+        if mark.args:
+            pytest.fail(f"@pytest.mark.mockbin takes settings as keywords only, got {mark.args!r}", pytrace=False)
+        for name, value in mark.kwargs.items():
+            if name not in known:
+                pytest.fail(
+                    f"@pytest.mark.mockbin: {name!r} is not a mockbin setting ({', '.join(sorted(known))})",
+                    pytrace=False,
+                )
+            parse = known[name].metadata["parse"]
+            if isinstance(value, str) and parse.__name__ != "parse_str":
+                try:
+                    value = parse(value)
+                except SettingsError as exc:
+                    pytest.fail(f"@pytest.mark.mockbin: invalid value for {name}: {exc}", pytrace=False)
+            values[name] = value
+    return values
+
+
+# -- the session's servers --------------------------------------------------
+
+
+class TLS:
+    """A certificate authority minted for this session and a server certificate it signed.
+
+    The CA file lives in a private temporary directory removed at the end of
+    the session.  SANs: 127.0.0.1, ::1 and localhost.
+    """
+
+    def __init__(self) -> None:
+        try:
+            import trustme
+        except ImportError:
+            pytest.fail(TRUSTME_MISSING, pytrace=False)
+        self.ca = trustme.CA(organization_name="mockbin test CA")
+        self.server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.ca.issue_cert("127.0.0.1", "::1", "localhost").configure_cert(self.server_context)
+        self.directory = tempfile.mkdtemp(prefix="mockbin-ca-")
+        self.ca_bundle = os.path.join(self.directory, "ca.pem")
+        self.ca.cert_pem.write_to_path(self.ca_bundle)
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.ca_bundle)
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class Instance:
+    """One mockbin app (one journal, one store), served over HTTP and/or HTTPS on demand."""
+
+    def __init__(self, settings: "Settings") -> None:
+        from .app import create_app
+
+        self.settings = settings
+        self.app = create_app(settings)
+        self.servers: Dict[str, "LiveServer"] = {}
+
+    def server(self, scheme: str, port: int, tls: Optional[TLS]) -> "LiveServer":
+        if scheme not in self.servers:
+            from .livesrv import LiveServer
+
+            context = tls.server_context if tls is not None else None
+            try:
+                self.servers[scheme] = LiveServer(self.app, "127.0.0.1", port, context).start()
+            except OSError as exc:
+                pytest.fail(f"mockbin cannot listen on 127.0.0.1:{port} for {scheme}: {exc.strerror}", pytrace=False)
+        return self.servers[scheme]
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+        self.servers.clear()
+
+
+class Pool:
+    """Every mockbin server of this pytest session (this xdist worker), started lazily."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.sidecar: Optional[str] = config.getoption("mockbin_url") or os.environ.get(SIDECAR_ENV) or None
+        self.overrides = parse_overrides(config.getini("mockbin_settings"), "ini option mockbin_settings")
+        self.overrides.update(parse_overrides(config.getoption("mockbin_set"), "--mockbin-set"))
+        self.fixed_ports: Dict[str, int] = {}
+        if httpbin_fixtures_active(config):
+            for scheme, name in PORT_ENV.items():
+                if os.environ.get(name):
+                    self.fixed_ports[scheme] = int(os.environ[name])
+        self._instances: Dict["Settings", Instance] = {}
+        self._tls: Optional[TLS] = None
+        self._sidecar_checked = False
+        self._default: Optional["Settings"] = None
+
+    @property
+    def tls(self) -> TLS:
+        if self._tls is None:
+            self._tls = TLS()
+        return self._tls
+
+    def settings(self, overrides: Mapping[str, Any] = ()) -> "Settings":
+        from .settings import Settings, SettingsError
+
+        values = {"journal": True, **self.overrides, **dict(overrides)}
+        try:
+            return Settings.from_env().replace(**values)
+        except SettingsError as exc:
+            pytest.fail(f"mockbin settings: {exc}", pytrace=False)
+
+    def server(self, scheme: str, overrides: Mapping[str, Any] = ()) -> "LiveServer":
+        """The in-process server for *scheme* with these settings, started on first use."""
+        settings = self.settings(overrides)
+        if self._default is None:
+            self._default = self.settings()
+        if settings not in self._instances:
+            self._instances[settings] = Instance(settings)
+        port = self.fixed_ports.get(scheme, 0) if settings == self._default else 0
+        tls = self.tls if scheme == "https" else None
+        return self._instances[settings].server(scheme, port, tls)
+
+    def url(self, scheme: str, overrides: Mapping[str, Any] = ()) -> str:
+        """Base URL of the server for *scheme*: the sidecar for plain HTTP when there is one."""
+        if scheme == "http" and self.sidecar:
+            self._check_sidecar()
+            return self.sidecar.rstrip("/")
+        server = self.server(scheme, overrides)
+        return server.url + self.settings(overrides).prefix
+
+    def handle(self, scheme: str, overrides: Mapping[str, Any] = ()) -> "Mockbin":
+        from .handle import Mockbin
+
+        url = self.url(scheme, overrides)
+        return Mockbin(url, self.tls.client_context() if scheme == "https" else None)
+
+    def _check_sidecar(self) -> None:
+        if self._sidecar_checked:
+            return
+        from .handle import AdminError, Mockbin
+
+        try:
+            Mockbin(self.sidecar or "").health()
+        except AdminError as exc:
+            pytest.fail(f"{SIDECAR_ENV}={self.sidecar} is set but that mockbin does not answer: {exc}", pytrace=False)
+        self._sidecar_checked = True
+
+    def close(self) -> None:
+        for instance in self._instances.values():
+            instance.stop()
+        self._instances.clear()
+        if self._tls is not None:
+            self._tls.close()
+            self._tls = None
+
+
+# -- fixtures ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mockbin_pool(pytestconfig: pytest.Config) -> Iterator[Pool]:
+    """The session's mockbin servers (one per settings combination), all stopped at the end."""
+    pool = Pool(pytestconfig)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+@pytest.fixture(scope="session")
+def mockbin_server(mockbin_pool: Pool) -> "Mockbin":
+    """The session's default mockbin over HTTP, not reset between tests (for session fixtures)."""
+    return mockbin_pool.handle("http")
+
+
+def _fresh(pool: Pool, scheme: str, request: pytest.FixtureRequest) -> "Mockbin":
+    handle = pool.handle(scheme, marker_overrides(request.node))
+    handle.reset()
+    return handle
+
+
+@pytest.fixture
+def mockbin(mockbin_pool: Pool, request: pytest.FixtureRequest) -> "Mockbin":
+    """A mockbin over HTTP with an empty journal and store (reset before this test)."""
+    return _fresh(mockbin_pool, "http", request)
+
+
+@pytest.fixture
+def mockbin_secure(mockbin_pool: Pool, request: pytest.FixtureRequest) -> "Mockbin":
+    """The same mockbin over HTTPS, certified by the session's CA (see ``mockbin_ca_bundle``)."""
+    return _fresh(mockbin_pool, "https", request)
+
+
+@pytest.fixture(params=["http", "https"])
+def mockbin_both(mockbin_pool: Pool, request: pytest.FixtureRequest) -> "Mockbin":
+    """Runs the test twice: once over HTTP, once over HTTPS."""
+    return _fresh(mockbin_pool, request.param, request)
+
+
+@pytest.fixture(scope="session")
+def mockbin_ca_bundle(mockbin_pool: Pool) -> str:
+    """Path of a PEM file holding the session's CA (for ``verify=``, ``cafile=``, ``REQUESTS_CA_BUNDLE``)."""
+    return mockbin_pool.tls.ca_bundle
+
+
+@pytest.fixture(scope="session")
+def mockbin_ssl_context(mockbin_pool: Pool) -> ssl.SSLContext:
+    """A client ``ssl.SSLContext`` that trusts the session's CA (for urllib, httpx, aiohttp...)."""
+    return mockbin_pool.tls.client_context()
+
+
+# -- reporting --------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    """On a failed test that used a mockbin fixture, show what the server received."""
+    report = yield
+    if report.when == "call" and report.failed:
+        section = _journal_section(getattr(item, "funcargs", {}))
+        if section is not None:
+            report.sections.append(section)
+    return report
+
+
+def _journal_section(funcargs: Mapping[str, Any]) -> Optional[Tuple[str, str]]:
+    from .handle import Mockbin, describe_request
+
+    for name in ("mockbin", "mockbin_secure", "mockbin_both"):
+        handle = funcargs.get(name)
+        if not isinstance(handle, Mockbin):
+            continue
+        try:
+            received = handle.requests
+        except Exception as exc:  # the report must not hide the test's own failure
+            return (f"mockbin requests ({handle.url})", f"could not read the journal: {exc}")
+        shown = received[-REPORT_REQUESTS:]
+        lines = [describe_request(req) for req in shown] or ["no request received"]
+        if len(received) > len(shown):
+            lines.insert(0, f"... {len(received) - len(shown)} earlier requests not shown")
+        return (f"mockbin requests ({handle.url})", "\n".join(lines))
+    return None
+
