@@ -35,6 +35,8 @@ TRUSTME_MISSING = (
 )
 #: Journal entries shown in the report of a failed test.
 REPORT_REQUESTS = 20
+#: The session's settings from the ini file and the command line, parsed once.
+OVERRIDES = pytest.StashKey[Dict[str, Any]]()
 
 
 # -- options ----------------------------------------------------------------
@@ -78,6 +80,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "mockbin(**settings): serve this test's mockbin fixtures with these settings, "
         "e.g. @pytest.mark.mockbin(stateful=True)",
     )
+    # Bad settings are usage errors, reported before any test runs.
+    overrides = parse_overrides(config.getini("mockbin_settings"), "ini option mockbin_settings")
+    overrides.update(parse_overrides(config.getoption("mockbin_set"), "--mockbin-set"))
+    config.stash[OVERRIDES] = overrides
     if httpbin_fixtures_active(config):
         from . import httpbin_compat
 
@@ -149,6 +155,8 @@ class TLS:
         try:
             import trustme
         except ImportError:
+            trustme = None
+        if trustme is None:
             pytest.fail(TRUSTME_MISSING, pytrace=False)
         self.ca = trustme.CA(organization_name="mockbin test CA")
         self.server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -196,8 +204,7 @@ class Pool:
 
     def __init__(self, config: pytest.Config) -> None:
         self.sidecar: Optional[str] = config.getoption("mockbin_url") or os.environ.get(SIDECAR_ENV) or None
-        self.overrides = parse_overrides(config.getini("mockbin_settings"), "ini option mockbin_settings")
-        self.overrides.update(parse_overrides(config.getoption("mockbin_set"), "--mockbin-set"))
+        self.overrides = config.stash[OVERRIDES]
         self.fixed_ports: Dict[str, int] = {}
         if httpbin_fixtures_active(config):
             for scheme, name in PORT_ENV.items():
