@@ -37,6 +37,9 @@ TRUSTME_MISSING = (
 REPORT_REQUESTS = 20
 #: The session's settings from the ini file and the command line, parsed once.
 OVERRIDES = pytest.StashKey[Dict[str, Any]]()
+#: The session's servers, and environment variables to restore at the end.
+POOL = pytest.StashKey["Pool"]()
+SAVED_ENV = pytest.StashKey[Dict[str, Optional[str]]]()
 
 
 # -- options ----------------------------------------------------------------
@@ -66,6 +69,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(names as in `mockbin serve --help`, with underscores)",
     )
     parser.addini(
+        "mockbin_url_env",
+        type="args",
+        default=[],
+        help="environment variables to set to the default mockbin's URL before tests are "
+        "collected, e.g. HTTPBIN_URL (for suites that read a base URL at import time)",
+    )
+    parser.addini(
         "mockbin_httpbin_fixtures",
         type="bool",
         default=True,
@@ -88,6 +98,31 @@ def pytest_configure(config: pytest.Config) -> None:
         from . import httpbin_compat
 
         config.pluginmanager.register(httpbin_compat, "mockbin.httpbin_compat")
+    config.stash[POOL] = pool = Pool(config)
+    names = config.getini("mockbin_url_env")
+    if names and not _xdist_controller(config):
+        # Started now, before collection, so module-level reads of the variable work.
+        url = pool.url("http")
+        config.stash[SAVED_ENV] = {name: os.environ.get(name) for name in names}
+        os.environ.update({name: url for name in names})
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    pool = config.stash.get(POOL, None)
+    if pool is not None:
+        pool.close()
+    for name, value in config.stash.get(SAVED_ENV, {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """True in pytest-xdist's controller process, which runs no test (its workers do)."""
+    if hasattr(config, "workerinput"):
+        return False
+    return bool(getattr(config.option, "numprocesses", None)) and getattr(config.option, "dist", "no") != "no"
 
 
 def httpbin_fixtures_active(config: pytest.Config) -> bool:
@@ -281,7 +316,7 @@ class Pool:
 @pytest.fixture(scope="session")
 def mockbin_pool(pytestconfig: pytest.Config) -> Iterator[Pool]:
     """The session's mockbin servers (one per settings combination), all stopped at the end."""
-    pool = Pool(pytestconfig)
+    pool = pytestconfig.stash[POOL]
     try:
         yield pool
     finally:

@@ -62,7 +62,10 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
 
 
 def no_leaks(result: pytest.RunResult) -> None:
-    result.stdout.fnmatch_lines(["LEAKS threads=[[][]] sockets=0"])
+    """No thread left, and no more sockets open than at session start."""
+    (line,) = [line for line in result.outlines if line.startswith("LEAKS ")]
+    threads, sockets = line[len("LEAKS threads="):].rsplit(" sockets=", 1)
+    assert threads == "[]" and int(sockets) <= 0, line
 
 
 def test_lifecycle_urls_reset_and_journal(pytester, run):
@@ -240,6 +243,29 @@ def test_marker_ini_and_cli_settings_choose_the_server(pytester, run):
     result.stdout.fnmatch_lines(["*'no_such_setting' is not a mockbin setting*"])
     result = run("-k", "default_server")
     result.assert_outcomes(passed=1, deselected=4)
+
+
+def test_url_env_is_set_before_collection(pytester, run, monkeypatch):
+    """Suites that read HTTPBIN_URL into a module constant point at mockbin unchanged."""
+    monkeypatch.setenv("HTTPBIN_URL", "https://httpbin.org")
+    pytester.makeconftest(LEAK_CHECK)
+    pytester.makeini("[pytest]\nmockbin_url_env = HTTPBIN_URL OTHER_URL\n")
+    pytester.makepyfile(
+        test_env="""
+        import os
+        import requests
+
+        HTTPBIN_URL = os.environ["HTTPBIN_URL"]  # read at import, as many suites do
+
+        def test_constant_points_at_the_default_server(mockbin):
+            assert HTTPBIN_URL == os.environ["OTHER_URL"] == mockbin.url
+            requests.get(HTTPBIN_URL + "/get")
+            mockbin.assert_requested("GET", "/get", count=1)
+        """
+    )
+    result = run()
+    result.assert_outcomes(passed=1)
+    no_leaks(result)
 
 
 def test_bad_command_line_setting_is_a_usage_error(pytester, run):
