@@ -87,7 +87,8 @@ print(elapsed)
     "mockbin https": """
 import time, http.client
 t0 = time.perf_counter()
-import mockbin.pytest_plugin as plugin
+import mockbin.pytest_plugin
+import mockbin.pytest_servers as plugin
 from mockbin.app import create_app
 from mockbin.livesrv import LiveServer
 from mockbin.settings import Settings

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from .pytest_plugin import Pool
+from .pytest_servers import Pool
 
 use_class_based_httpbin = pytest.mark.usefixtures("class_based_httpbin")
 use_class_based_httpbin_secure = pytest.mark.usefixtures("class_based_httpbin_secure")
