@@ -8,6 +8,9 @@ is started on first use and stopped at the end of the session; its state
 fixture.  With ``MOCKBIN_URL`` set, the plain-HTTP fixtures attach to that
 server (a docker-compose sidecar) instead, and reset it over its admin API.
 
+The servers themselves (pool, TLS, one app per settings) live in
+:mod:`mockbin.pytest_servers`; the handle the fixtures return in
+:mod:`mockbin.handle`; pytest-httpbin's fixtures in :mod:`mockbin.httpbin_compat`.
 Importing this module is cheap on purpose (pytest imports every plugin at
 start-up): Flask, the app and trustme are imported when a fixture needs them.
 """
@@ -24,6 +27,7 @@ from .pytest_servers import PORT_ENV, SIDECAR_ENV, Pool
 
 if TYPE_CHECKING:
     from .handle import Mockbin
+
 #: Journal entries shown in the report of a failed test.
 REPORT_REQUESTS = 20
 #: The session's settings from the ini file and the command line, parsed once.
