@@ -147,6 +147,8 @@ class Handler(WSGIRequestHandler):
         environ = self.make_environ()
         if not environ.get("wsgi.input_terminated"):
             length = environ.get("CONTENT_LENGTH", "")
+            if length and not length.isdigit():
+                self.close_connection = True  # where this body ends is unknowable
             environ["wsgi.input"] = LimitedStream(self.rfile, int(length) if length.isdigit() else 0)
         body = environ["wsgi.input"]
         exchange = _Exchange(self, environ)

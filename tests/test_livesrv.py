@@ -191,3 +191,18 @@ def test_busy_port_is_an_os_error_not_an_exit(app):
     with LiveServer(app) as live:
         with pytest.raises(OSError):
             LiveServer(app, port=live.port)
+
+
+def test_unframeable_body_closes_the_connection(server):
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(b"POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n0123456789")
+        response, _ = read_response(sock, "POST")
+        assert response.header("Connection") == "close"
+        assert sock.recv(1) == b""
+
+
+def test_head_keeps_the_connection(server, journal):
+    with requests.Session() as session:
+        assert session.head(server.url + "/get").status_code == 200
+        assert session.get(server.url + "/get").status_code == 200
+    assert len({entry["remote_port"] for entry in journal()}) == 1
