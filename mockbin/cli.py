@@ -1,4 +1,4 @@
-"""The ``mockbin`` command: ``mockbin serve``, ``mockbin --version``.
+"""The ``mockbin`` command: ``mockbin serve``, ``mockbin healthcheck``, ``mockbin --version``.
 
 Options are generated from :class:`mockbin.settings.Settings`, so every
 setting is a flag and ``mockbin serve --help`` lists them all with their
@@ -53,13 +53,21 @@ def settings_options(command: Callable) -> Callable:
     """Add one ``--flag`` per setting; an unset flag stays None so env vars can apply."""
     for f in reversed(fields()):
         meta = f.metadata
+        help_text = f"{meta['help']} [env: {env_name(f.name)}; default: {show_default(f.default)}]"
+        if isinstance(f.default, bool):
+            # Booleans are switches: --expose-hostname / --no-expose-hostname.
+            flag = flag_name(f.name)
+            command = click.option(
+                f"{flag}/--no-{flag[2:]}", f.name, default=None, help=help_text
+            )(command)
+            continue
         command = click.option(
             flag_name(f.name),
             f.name,
             type=_click_type(meta["parse"]),
             default=None,
             metavar=meta["metavar"] or None,
-            help=f"{meta['help']} [env: {env_name(f.name)}; default: {show_default(f.default)}]",
+            help=help_text,
         )(command)
     return command
 
@@ -81,6 +89,23 @@ def serve(**flags: Any) -> None:
         run(settings)
     except (SettingsError, ServeError) as exc:
         raise fail(str(exc)) from None
+
+
+@cli.command()
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Server or health URL to ask [default: from MOCKBIN_HOST, MOCKBIN_PORT, MOCKBIN_PREFIX].",
+)
+@click.option("--timeout", type=float, default=3.0, show_default=True, help="Seconds to wait for the answer.")
+def healthcheck(url: Optional[str], timeout: float) -> None:
+    """Exit 0 if mockbin is healthy, else 1 and why.
+
+    Asks /__mockbin/health; made for Docker HEALTHCHECK (stdlib only, no curl).
+    """
+    from .healthcheck import run
+
+    raise click.exceptions.Exit(run(url, timeout))
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -56,14 +56,13 @@ class FastLane:
             return self.app(environ, start_response)
         try:
             limits.enforce(environ, self.max_body_size)
-            value = handler(Request(environ))
+            body = dumps_bytes(handler(Request(environ)))
         except HTTPException as exc:
             return add_cors_headers(exc.get_response(environ), environ)(environ, start_response)
         except Exception:
             log.exception("Exception on %s [%s]", environ.get("PATH_INFO"), environ.get("REQUEST_METHOD"))
             response = InternalServerError().get_response(environ)
             return add_cors_headers(response, environ)(environ, start_response)
-        body = dumps_bytes(value)
         headers = [("Content-Type", JSON), ("Content-Length", str(len(body)))]
         headers.extend(cors_headers(environ))
         start_response("200 OK", headers)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring_ascii as _escape  # C accelerated
-from typing import Any
+from typing import Any, Iterator, List, Tuple
 
 __all__ = ["dumps", "dumps_bytes", "loads_or_none", "compact"]
 
@@ -96,14 +96,76 @@ def _encode(value: Any, indent: str) -> str:
     raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
 
 
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return _escape(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _encode_deep(value: Any) -> str:
+    """The same spelling without recursion, for values nested deeper than the stack allows.
+
+    Each stack entry is an iterator over an open container's ``(prefix, child)``
+    pairs, where the prefix is the child's indentation (and key), plus the text
+    that closes the container.
+    """
+    out: List[str] = []
+    stack: List[Tuple[Iterator[Tuple[str, Any]], str]] = []
+
+    def emit(child: Any, indent: str) -> bool:
+        """Write *child*; True when it opened a container whose items follow."""
+        if not isinstance(child, (dict, list, tuple)):
+            out.append(_scalar(child))
+            return False
+        if not child:
+            out.append("{}" if isinstance(child, dict) else "[]")
+            return False
+        inner = indent + "  "
+        if isinstance(child, dict):
+            out.append("{")
+            pairs = ((inner + _key(k) + ": ", v) for k, v in sorted(child.items()))
+            stack.append((pairs, "\n" + indent + "}"))
+        else:
+            out.append("[")
+            stack.append((((inner, v) for v in child), "\n" + indent + "]"))
+        return True
+
+    first = emit(value, "")
+    while stack:
+        pairs, closing = stack[-1]
+        item = next(pairs, None)
+        if item is None:
+            stack.pop()
+            out.append(closing)
+            first = False
+            continue
+        prefix, child = item
+        out.append(("\n" if first else ",\n") + prefix)
+        first = emit(child, prefix[: len(prefix) - len(prefix.lstrip(" "))])
+    return "".join(out)
+
+
 def dumps(value: Any) -> str:
     """Encode *value* exactly as httpbin does, trailing newline included."""
-    return _encode(value, "") + "\n"
+    try:
+        return _encode(value, "") + "\n"
+    except RecursionError:
+        return _encode_deep(value) + "\n"
 
 
 def dumps_bytes(value: Any) -> bytes:
     """:func:`dumps` as ASCII bytes, ready for the wire (the output is pure ASCII)."""
-    return (_encode(value, "") + "\n").encode("ascii")
+    return dumps(value).encode("ascii")
 
 
 def compact(value: Any) -> str:

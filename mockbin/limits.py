@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, BinaryIO, Iterator, List, Optional
 
 from flask import Response
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotImplemented
 
 from .http import problem
 from .settings import describe
@@ -77,8 +77,20 @@ class LimitedInput:
         return iter(self.readline, b"")
 
 
+def chunked_unsupported(environ: dict) -> NotImplemented:
+    """httpbin's answer when the server cannot de-chunk a request body for the app."""
+    software = environ.get("SERVER_SOFTWARE", "")
+    return NotImplemented(f"Chunked requests are not supported for server {software}")
+
+
 def enforce(environ: dict, limit: int) -> None:
-    """Refuse an oversized declared body now; cap a streamed one as it is read."""
+    """Refuse an oversized declared body now; cap a streamed one as it is read.
+
+    A chunked body is only readable when the server de-chunks it and marks
+    the input as terminated (gunicorn and Werkzeug's server do); under a
+    server that does not, the request gets httpbin's 501 instead of an
+    empty body.
+    """
     length = environ.get("CONTENT_LENGTH")
     if length:
         try:
@@ -89,3 +101,5 @@ def enforce(environ: dict, limit: int) -> None:
             raise BodyTooLarge(limit)
     elif environ.get("wsgi.input_terminated"):
         environ["wsgi.input"] = LimitedInput(environ["wsgi.input"], limit)
+    elif environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+        raise chunked_unsupported(environ)

@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, Optional
 from gunicorn.app.base import BaseApplication
 
 from .settings import Settings
+from .workers import Arbiter
 
 
 class ServeError(RuntimeError):
@@ -48,10 +49,16 @@ def gunicorn_options(settings: Settings, sock: socket.socket) -> Dict[str, Any]:
         "bind": [f"fd://{sock.fileno()}"],
         "workers": settings.workers,
         "threads": settings.threads,
-        "worker_class": "gthread" if threaded else "sync",
+        # gunicorn's gthread and sync workers, except that SIGTERM makes the
+        # port refuse new connections at once (see workers.py).
+        "worker_class": "mockbin.workers." + ("ThreadWorker" if threaded else "SyncWorker"),
+        "timeout": settings.timeout,
+        "graceful_timeout": settings.graceful_timeout,
         "loglevel": settings.log_level,
-        "accesslog": "-" if settings.log_level in ("debug", "info") else None,
-        "errorlog": "-",
+        # Access lines (stdout) are info-level events: --log-level warning hides them too.
+        "accesslog": "-" if settings.access_log and settings.log_level in ("debug", "info") else None,
+        "errorlog": "-",  # stderr
+        "logger_class": "mockbin.logs.JsonLogger" if settings.log_format == "json" else None,
         # Build the app once in the arbiter: configuration errors surface
         # before any worker forks, and workers start faster.
         "preload_app": True,
@@ -79,6 +86,12 @@ class GunicornRunner(BaseApplication):
     def load(self) -> Any:
         return self._load_app()
 
+    def run(self) -> None:
+        try:
+            Arbiter(self).run()
+        except RuntimeError as exc:
+            raise ServeError(str(exc)) from None
+
 
 def serve(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] = None) -> None:
     """Serve mockbin with *settings* until gunicorn is told to stop."""
@@ -86,7 +99,8 @@ def serve(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] =
         from .app import create_app as app_factory
 
     sock = bind_socket(settings.host, settings.port)
-    try:
-        GunicornRunner(lambda: app_factory(settings), gunicorn_options(settings, sock)).run()
-    finally:
-        sock.close()
+    options = gunicorn_options(settings, sock)
+    # gunicorn takes the descriptor over (it keeps a copy and closes this
+    # one): closing it again here, in the arbiter or a forked worker, fails.
+    sock.detach()
+    GunicornRunner(lambda: app_factory(settings), options).run()

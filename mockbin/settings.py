@@ -31,6 +31,7 @@ _SIZE_UNITS = {
     "gib": 1024**3,
 }
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_LOG_FORMATS = ("text", "json")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
@@ -57,6 +58,17 @@ def parse_size(text: str) -> int:
     return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
 
 
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "ms": 0.001, "m": 60.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds, with an optional unit: ``10``, ``2.5``, ``10s``, ``500ms``, ``1m``."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*", text)
+    if not match or match.group(2).lower() not in _DURATION_UNITS:
+        raise SettingsError(f"{text!r} is not a duration (examples: 10, 2.5, 10s, 500ms, 1m)")
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
+
+
 def parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in _TRUE:
@@ -70,6 +82,13 @@ def parse_log_level(text: str) -> str:
     lowered = text.strip().lower()
     if lowered not in _LOG_LEVELS:
         raise SettingsError(f"{text!r} is not a log level ({', '.join(_LOG_LEVELS)})")
+    return lowered
+
+
+def parse_log_format(text: str) -> str:
+    lowered = text.strip().lower()
+    if lowered not in _LOG_FORMATS:
+        raise SettingsError(f"{text!r} is not a log format ({', '.join(_LOG_FORMATS)})")
     return lowered
 
 
@@ -88,6 +107,23 @@ def parse_prefix(text: str) -> str:
     if prefix and (not prefix.startswith("/") or prefix.endswith("/") or "//" in prefix):
         raise SettingsError(f"{text!r} is not a path prefix (like /httpbin: a leading /, no trailing /)")
     return prefix
+
+
+def parse_hosts(text: str) -> Tuple[str, ...]:
+    """Comma-separated host names, ``*.example.com`` for subdomains; lower-cased, IDNA."""
+    from .redirect_policy import normalise_host
+
+    hosts = []
+    for item in parse_list(text):
+        wildcard = item.startswith("*.")
+        bare = item[2:] if wildcard else item
+        if not bare or re.search(r"[/\\@%?#*\s]", bare) or bare.count(":") == 1:
+            raise SettingsError(
+                f"{item!r} is not a host name (like example.com or *.example.com; "
+                "no scheme, port or path)"
+            )
+        hosts.append(("*." if wildcard else "") + normalise_host(bare))
+    return tuple(hosts)
 
 
 # -- checks: typed value -> error message or None ---------------------------
@@ -127,6 +163,7 @@ def setting(
 class Settings:
     """Everything mockbin can be told; see docs/configuration.md for the long form."""
 
+    # -- server --
     host: str = setting(
         "127.0.0.1",
         "Address to listen on (0.0.0.0 for every interface).",
@@ -150,10 +187,59 @@ class Settings:
     log_level: str = setting(
         "info", "Log level: debug, info, warning, error or critical.", parse_log_level, None, "LEVEL"
     )
+    timeout: int = setting(
+        30,
+        "Seconds before gunicorn restarts a worker that stopped responding; with --threads 1 "
+        "it also caps each request. 0: never.",
+        parse_int,
+        _at_least(0),
+        "SECONDS",
+    )
+    graceful_timeout: int = setting(
+        30,
+        "Seconds in-flight requests get to finish after SIGTERM before workers are killed.",
+        parse_int,
+        _at_least(0),
+        "SECONDS",
+    )
+    access_log: bool = setting(
+        True,
+        "One line per request on stdout (never bodies) at log level info or debug; --no-access-log (or MOCKBIN_ACCESS_LOG=0) turns it off.",
+        parse_bool,
+        None,
+        "BOOL",
+    )
+    log_format: str = setting(
+        "text",
+        "Access log format: text (combined log format) or json (one object per line).",
+        parse_log_format,
+        None,
+        "FORMAT",
+    )
     max_body_size: int = setting(
         100 * 1024**2,
         "Largest request body accepted, declared or chunked; larger ones get 413. "
         "Accepts units: 512KiB, 100MiB, 1GB.",
+        parse_size,
+        _at_least(0),
+        "SIZE",
+        group="limits",
+    )
+
+    # -- dynamic data and extras (routes/dynamic.py, routes/extras.py) --
+    max_duration: float = setting(
+        10.0,
+        "Longest time a client may ask a slow route to take: /delay is cut to it (as httpbin "
+        "cuts at 10 s); /drip, /range?duration and /sse beyond it get 400. Accepts 2.5, 500ms, 1m.",
+        parse_duration,
+        None,
+        "SECONDS",
+        group="limits",
+    )
+    max_generated_size: int = setting(
+        10 * 1024**2,
+        "Largest body /bytes, /stream-bytes, /range, /drip and /sse may generate; larger "
+        "requests get 400 (httpbin's own caps, 100 KiB and 10 MiB, apply first).",
         parse_size,
         _at_least(0),
         "SIZE",
@@ -175,6 +261,27 @@ class Settings:
         parse_list,
         None,
         "NAMES",
+        group="routing",
+    )
+
+    # -- diagnostics (routes/diagnostics.py) --
+    expose_hostname: bool = setting(
+        False,
+        "Show the machine's real host name on /hostname instead of a placeholder.",
+        parse_bool,
+        None,
+        "BOOL",
+        group="diagnostics",
+    )
+
+    # -- redirects --
+    allowed_redirect_domains: Tuple[str, ...] = setting(
+        (),
+        "Comma-separated hosts /redirect-to may send clients to (*.example.com for subdomains); "
+        "others get 403. Relative URLs are always allowed. Empty: any host, as httpbin.",
+        parse_hosts,
+        None,
+        "HOSTS",
         group="routing",
     )
 

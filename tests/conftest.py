@@ -36,9 +36,8 @@ def live_pair() -> Iterator[Tuple[ServerProcess, ServerProcess]]:
     Both run the same gunicorn configuration, so even gunicorn's own headers
     (``Server``, ``Connection: close``) must agree.
     """
-    oracle = ServerProcess(oracle_argv(free_port()), 0)
-    oracle.port = int(oracle.argv[oracle.argv.index("-b") + 1].rsplit(":", 1)[1])
-    port = free_port()
+    oracle_port, port = free_port(), free_port()
+    oracle = ServerProcess(oracle_argv(oracle_port), oracle_port)
     mine = ServerProcess(mockbin_argv(port, "--workers", "1", "--threads", "1"), port)
     with oracle, mine:
         yield oracle, mine

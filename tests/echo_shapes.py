@@ -129,6 +129,15 @@ def chunked_shapes() -> List[Shape]:
     ]
 
 
+def undechunked_shapes() -> List[Shape]:
+    """A chunked request under a WSGI server that does not de-chunk: httpbin's 501, on any route."""
+    te = ("Transfer-Encoding", "chunked")
+    return [
+        Shape(f"undechunked-{method.lower()}{path.replace('/', '-')}", method, path, (te,), body, auto_length=False, in_process_only=True)
+        for method, path, body in (("POST", "/post", b"abc"), ("GET", "/get", None), ("OPTIONS", "/put", None), ("GET", "/nope", None), ("PUT", "/anything/x", b"1"))
+    ] + [Shape("undechunked-case-insensitive", "POST", "/post", (("Transfer-Encoding", "Chunked"),), b"x", auto_length=False, in_process_only=True)]
+
+
 def method_shapes() -> List[Shape]:
     """Each echo endpoint with its methods, bodies on every body method, HEAD, OPTIONS, 405."""
     shapes = [
@@ -288,7 +297,7 @@ def host_shapes() -> List[Shape]:
 
 
 def all_shapes() -> List[Shape]:
-    shapes = body_shapes() + chunked_shapes() + method_shapes() + query_shapes() + header_shapes() + proxy_shapes() + host_shapes()
+    shapes = body_shapes() + chunked_shapes() + undechunked_shapes() + method_shapes() + query_shapes() + header_shapes() + proxy_shapes() + host_shapes()
     # The same bodies through the other body methods and /anything.
     for shape in body_shapes()[::3]:
         for method, path in (("PUT", "/put"), ("PATCH", "/patch"), ("DELETE", "/delete"), ("POST", "/anything/body")):

@@ -14,10 +14,27 @@ from typing import Any, Callable, Optional, Tuple
 
 from flask import Flask, request
 
-from . import methods
+from . import (
+    auth,
+    caching,
+    cookies,
+    diagnostics,
+    docs,
+    dynamic,
+    extras,
+    formats,
+    forms,
+    images,
+    inspection,
+    methods,
+    redirects,
+    response_headers,
+    status,
+)
 
 GET = ("GET",)
 ANY = ("GET", "POST", "PUT", "DELETE", "PATCH", "TRACE")
+DIGEST = "/digest-auth/auth/user/passwd"
 
 
 @dataclass(frozen=True)
@@ -49,8 +66,64 @@ def route_table() -> Tuple[Route, ...]:
         Route("/put", methods.put, ("PUT",), fast=True),
         Route("/patch", methods.patch, ("PATCH",), fast=True),
         Route("/delete", methods.delete, ("DELETE",), fast=True),
+        Route("/", docs.index, GET),
+        Route("/absolute-redirect/<int:n>", redirects.absolute_redirect, GET, "/absolute-redirect/3"),
         Route("/anything", methods.anything, ANY, fast=True),
         Route("/anything/<path:path>", methods.anything, ANY, "/anything/foo/bar"),
+        Route("/base64/<value>", dynamic.decode_base64, GET, "/base64/SFRUUEJJTiBpcyBhd2Vzb21l"),
+        Route("/basic-auth/<user>/<passwd>", auth.basic_auth, GET, "/basic-auth/user/passwd"),
+        Route("/bearer", auth.bearer, GET),
+        Route("/brotli", formats.brotli, GET),
+        Route("/bytes/<int:n>", dynamic.random_bytes, GET, "/bytes/16?seed=1"),
+        Route("/cache", caching.cache, GET),
+        Route("/cache/<int:value>", caching.cache_for, GET, "/cache/60"),
+        Route("/cookies", cookies.list_cookies, GET),
+        Route("/cookies/delete", cookies.delete_cookies, GET, "/cookies/delete?freeform"),
+        Route("/cookies/set", cookies.set_cookies, GET, "/cookies/set?freeform=value"),
+        Route("/cookies/set/<name>/<value>", cookies.set_cookie, GET, "/cookies/set/name/value"),
+        Route("/deflate", formats.deflate, GET),
+        Route("/delay/<delay>", dynamic.delay, ANY, "/delay/1"),
+        Route("/deny", formats.deny, GET),
+        Route("/digest-auth/<qop>/<user>/<passwd>", auth.digest_auth, GET, DIGEST),
+        Route("/digest-auth/<qop>/<user>/<passwd>/<algorithm>", auth.digest_auth, GET, DIGEST + "/SHA-256"),
+        Route("/digest-auth/<qop>/<user>/<passwd>/<algorithm>/<stale_after>", auth.digest_auth, GET,
+              DIGEST + "/SHA-256/3"),
+        Route("/drip", dynamic.drip, GET, "/drip?numbytes=5&duration=1"),
+        Route("/dump/request", diagnostics.dump_request, ANY),
+        Route("/encoding/utf8", formats.encoding_utf8, GET),
+        Route("/etag/<etag>", caching.etag, GET, "/etag/abc"),
+        Route("/forms/post", forms.forms_post, GET),
+        Route("/gzip", formats.gzip, GET),
+        Route("/headers", inspection.headers, GET, fast=True),
+        Route("/hidden-basic-auth/<user>/<passwd>", auth.hidden_basic_auth, GET, "/hidden-basic-auth/user/passwd"),
+        Route("/hostname", diagnostics.hostname, GET),
+        Route("/html", formats.html, GET),
+        Route("/image", images.image, GET),
+        Route("/image/jpeg", images.jpeg, GET),
+        Route("/image/png", images.png, GET),
+        Route("/image/svg", images.svg, GET),
+        Route("/image/webp", images.webp, GET),
+        Route("/ip", inspection.ip, GET, fast=True),
+        Route("/json", formats.json_, GET),
+        Route("/links/<int:n>", dynamic.links, GET, "/links/5"),
+        Route("/links/<int:n>/<int:offset>", dynamic.link_page, GET, "/links/5/1"),
+        Route("/openapi.json", docs.openapi_json, GET),
+        Route("/range/<int:numbytes>", dynamic.byte_range, GET, "/range/26"),
+        Route("/redirect-to", redirects.redirect_to, ANY, "/redirect-to?url=/get&status_code=307"),
+        Route("/redirect/<int:n>", redirects.redirect_n, GET, "/redirect/3"),
+        Route("/relative-redirect/<int:n>", redirects.relative_redirect, GET, "/relative-redirect/3"),
+        Route("/response-headers", response_headers.response_headers, ("GET", "POST"),
+              "/response-headers?freeform=value"),
+        Route("/robots.txt", formats.robots_txt, GET),
+        Route("/sse", extras.sse, GET, "/sse?count=3&duration=1"),
+        Route("/status/<codes>", status.status, ANY, "/status/200:3,418:1"),
+        Route("/stream-bytes/<int:n>", dynamic.stream_random_bytes, GET, "/stream-bytes/64?chunk_size=16"),
+        Route("/stream/<int:n>", dynamic.stream_lines, GET, "/stream/3"),
+        Route("/unstable", extras.unstable, ANY, "/unstable?failure_rate=0.5"),
+        Route("/user-agent", inspection.user_agent, GET, fast=True),
+        Route("/uuid", dynamic.new_uuid, GET),
+        Route("/version", diagnostics.version, GET),
+        Route("/xml", formats.xml, GET),
     )
 
 

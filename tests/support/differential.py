@@ -39,6 +39,7 @@ class Shape:
     version: str = "HTTP/1.1"
     host: object = DEFAULT_HOST  # DEFAULT_HOST, None (no Host header) or a literal value
     socket_only: bool = False  # gunicorn-only behaviour (chunked bodies, header name filtering)
+    in_process_only: bool = False  # WSGI-level situations no HTTP server produces
     auto_length: bool = True  # add Content-Length when a body is given
 
     def header_list(self, address: str) -> List[Header]:

@@ -51,15 +51,16 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def start(self) -> "ServerProcess":
+    def start(self, timeout: float = 20.0) -> "ServerProcess":
         self.process = subprocess.Popen(
             self.argv, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            wait_for_port(self.port, self.process)
+            wait_for_port(self.port, self.process, timeout)
         except RuntimeError as exc:
+            output = self.output()
             self.stop()
-            raise RuntimeError(f"{exc}: {' '.join(self.argv)}\n{self.output()}") from None
+            raise RuntimeError(f"{exc}: {' '.join(self.argv)}\n{output}") from None
         return self
 
     def output(self) -> str:
@@ -94,9 +95,16 @@ def mockbin_argv(port: int, *extra: str) -> List[str]:
     return [sys.executable, "-m", "mockbin", "serve", "--port", str(port), "--log-level", "warning", *extra]
 
 
+def gunicorn_control_socket_flags() -> List[str]:
+    """gunicorn 24+ opens a control socket in $HOME unless told not to; older ones lack the flag."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+
+
 def oracle_argv(port: int, *extra: str) -> List[str]:
     """httpbin 0.10.4 as its docs run it: gunicorn, default sync worker."""
     return [
         sys.executable, "-m", "gunicorn", "httpbin:app", "-b", f"{HOST}:{port}",
-        "--log-level", "warning", "--no-control-socket", *extra,
+        "--log-level", "warning", *gunicorn_control_socket_flags(), *extra,
     ]

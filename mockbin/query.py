@@ -1,0 +1,127 @@
+"""Reading query parameters the way httpbin does, and refusing bad ones clearly.
+
+httpbin reads most parameters of its dynamic routes through a dictionary
+whose ``in`` test and ``[]`` lookup ignore case but whose ``.get`` does not,
+so ``/bytes?SEED=1`` is seeded while ``/drip?Numbytes=2`` is ignored;
+:func:`lookup` and :func:`lookup_exact` keep that split.  Numbers are parsed
+with Python's own ``int``/``float`` (whitespace, ``_`` and ``+`` allowed),
+as httpbin does, but where httpbin answers a failed parse with a 500 page,
+mockbin raises :class:`ProblemError`: a 400 ``application/problem+json``
+naming the parameter, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+from flask import Response, current_app
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from .http import problem
+from .settings import Settings, SettingsError, describe, env_name, flag_name, parse_duration
+
+INVALID = "urn:mockbin:problem:invalid-parameter"
+LIMIT = "urn:mockbin:problem:limit-exceeded"
+
+
+class ProblemError(HTTPException):
+    """A request mockbin refuses with an RFC 9457 problem document (400 by default)."""
+
+    def __init__(self, title: str, detail: str, type_: str, status: int = 400, **extra: Any) -> None:
+        super().__init__(detail)
+        self.code = status
+        self.title = title
+        self.problem_type = type_
+        self.extra = extra
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        return problem(self.code, self.title, self.description, type_=self.problem_type, **self.extra)
+
+
+def invalid(name: str, value: str, expected: str) -> ProblemError:
+    """The parameter *name* has a value that is not *expected*."""
+    return ProblemError(
+        "Invalid parameter",
+        f"{name} must be {expected}; got {value!r}.",
+        INVALID,
+        parameter=name,
+        value=value,
+    )
+
+
+def over_limit(what: str, amount: str, setting: str, limit: Any, unit: str, **extra: Any) -> ProblemError:
+    """A request asks for more than the *setting* allows."""
+    shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+    return ProblemError(
+        "Limit exceeded",
+        f"{what} of {amount} exceeds the limit of {shown} {unit} set by {describe(setting)}.",
+        LIMIT,
+        setting=flag_name(setting),
+        env=env_name(setting),
+        limit=limit,
+        **extra,
+    )
+
+
+def settings() -> Settings:
+    """The running app's settings."""
+    return current_app.extensions["mockbin"]
+
+
+def lookup(args: MultiDict, name: str) -> Optional[str]:
+    """The first value of the first key equal to *name* ignoring case (httpbin's ``[]``)."""
+    for key, value in args.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def lookup_exact(args: MultiDict, name: str) -> Optional[str]:
+    """The first value of *name*, case-sensitively (httpbin's ``.get``)."""
+    return args.get(name)
+
+
+def to_int(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise invalid(name, value, "a whole number") from None
+
+
+def to_float(name: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise invalid(name, value, "a number") from None
+
+
+def to_seconds(name: str, value: str) -> float:
+    """A finite, non-negative number of seconds (httpbin's ``float``, minus its crashes)."""
+    seconds = to_float(name, value)
+    if math.isnan(seconds) or seconds < 0:
+        raise invalid(name, value, "a number of seconds, 0 or more")
+    return seconds
+
+
+def to_duration(name: str, value: str) -> float:
+    """Seconds as a plain number or with a unit (``1.5``, ``1500ms``, ``2s``), for mockbin's own routes."""
+    try:
+        return parse_duration(value)
+    except SettingsError:
+        raise invalid(name, value, "a duration such as 1.5, 1500ms or 2s") from None
+
+
+def check_duration(what: str, seconds: float, **extra: Any) -> None:
+    """Refuse a request that would take longer than ``--max-duration``."""
+    limit = settings().max_duration
+    if seconds > limit + 1e-9:  # 0.1 + 0.2 is just above 0.3 in binary floating point
+        raise over_limit(what, f"{seconds:g} seconds", "max_duration", limit, "seconds", **extra)
+
+
+def check_size(what: str, size: int, **extra: Any) -> None:
+    """Refuse a request that would generate more than ``--max-generated-size`` bytes."""
+    limit = settings().max_generated_size
+    if size > limit:
+        raise over_limit(what, f"{size} bytes", "max_generated_size", limit, "bytes", **extra)

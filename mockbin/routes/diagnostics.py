@@ -1,0 +1,78 @@
+"""Diagnostics (go-httpbin's extras): which server answered, its version, the raw request.
+
+Behind a load balancer, ``/hostname`` tells replicas apart -- but a real host
+name is an information leak on a shared service, so it is a placeholder
+unless ``--expose-hostname`` is on.  ``/dump/request`` shows the request as
+the application received it, re-serialised in HTTP/1.x wire form.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Dict, Iterator, List, Tuple
+from urllib.parse import quote
+
+from flask import Response, current_app
+from werkzeug.wrappers import Request
+
+from .. import __version__
+from ..echo import EXCLUDED_HEADERS_KEY
+
+HOSTNAME_PLACEHOLDER = "mockbin"
+DUMP_TYPE = "text/plain; charset=utf-8"
+
+
+def hostname(request: Request) -> Dict[str, str]:
+    """The server's host name; a fixed placeholder unless --expose-hostname is on."""
+    exposed = current_app.extensions["mockbin"].expose_hostname
+    return {"hostname": socket.gethostname() if exposed else HOSTNAME_PLACEHOLDER}
+
+
+def version(request: Request) -> Dict[str, str]:
+    """The version of mockbin serving this request."""
+    return {"version": __version__}
+
+
+def request_target(environ: dict) -> str:
+    """The target as sent (the server's raw URI when it keeps one), else rebuilt."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return raw
+    path = quote((environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1"))
+    query = environ.get("QUERY_STRING", "")
+    return path + ("?" + query if query else "")
+
+
+def request_headers(environ: dict) -> Iterator[Tuple[str, str]]:
+    """Header fields in arrival order, ``Host`` first, minus ``--exclude-headers`` names.
+
+    WSGI keeps no original spelling, so names come back title-cased
+    (``X-Request-Id``); repeated fields were already joined with commas.
+    """
+    excluded = environ.get(EXCLUDED_HEADERS_KEY)
+    fields: List[Tuple[str, str]] = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            name = key
+        else:
+            continue
+        name = name.replace("_", "-").title()
+        if excluded is None or not excluded.fullmatch(name):
+            fields.append((name, value))
+    fields.sort(key=lambda field: field[0] != "Host")  # stable: only Host moves
+    return iter(fields)
+
+
+def dump_request(request: Request) -> Response:
+    """The request as the server received it, as HTTP/1.x text: request line, headers, body."""
+    environ = request.environ
+    head = [f"{request.method} {request_target(environ)} {environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}"]
+    head.extend(f"{name}: {value}" for name, value in request_headers(environ))
+    body = request.get_data()
+    if environ.get("HTTP_TRANSFER_ENCODING", "").lower().endswith("chunked"):
+        # The server de-chunked the body; frame it again as one chunk.
+        body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
+    wire = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+    return Response(wire, content_type=DUMP_TYPE)

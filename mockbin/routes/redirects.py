@@ -1,0 +1,137 @@
+"""Redirects: /redirect/<n>, /relative-redirect/<n>, /absolute-redirect/<n> and /redirect-to.
+
+The chains end at ``/get`` after exactly *n* hops.  Every URL is built with
+``url_for``, so it carries the ``--prefix`` mount point and, when absolute,
+the scheme and ``Host`` of the request, as httpbin's do.
+
+``/redirect-to`` sends the client wherever its ``url`` query parameter
+says, like httpbin, unless ``--allowed-redirect-domains`` restricts the
+hosts (see :mod:`mockbin.redirect_policy`).  Input that httpbin turns into a
+500 or an unusable ``Location`` gets a 400 naming the problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple, Union
+
+from flask import Response, current_app, redirect, url_for
+from werkzeug.urls import iri_to_uri
+from werkzeug.wrappers import Request
+
+from .. import redirect_policy
+from ..echo import GET_KEYS, echo
+from ..http import problem
+from ..settings import describe
+from ..wire import value_problem
+
+BAD_REDIRECT = "urn:mockbin:problem:invalid-redirect"
+FORBIDDEN_REDIRECT = "urn:mockbin:problem:redirect-not-allowed"
+
+Answer = Union[Response, Dict[str, Any]]
+
+
+def _chain_end(request: Request) -> Dict[str, Any]:
+    """What ``/get`` answers: the destination of a chain with no hops left."""
+    return echo(request, GET_KEYS)
+
+
+def redirect_n(request: Request, n: int) -> Answer:
+    """Redirect n times (relative URLs; absolute with ?absolute=true), then /get."""
+    if n == 0:
+        return _chain_end(request)
+    absolute = request.args.get("absolute", "false").lower() == "true"
+    if n == 1:
+        return redirect(url_for("methods.get", _external=absolute))
+    if absolute:
+        return redirect(url_for("redirects.absolute_redirect", n=n - 1, _external=True))
+    return redirect(url_for("redirects.relative_redirect", n=n - 1))
+
+
+def relative_redirect(request: Request, n: int) -> Answer:
+    """Redirect n times with relative Location headers and an empty body, then /get."""
+    if n == 0:
+        return _chain_end(request)
+    response = Response(b"", status=302)
+    if n == 1:
+        response.headers["Location"] = url_for("methods.get")
+    else:
+        response.headers["Location"] = url_for("redirects.relative_redirect", n=n - 1)
+    return response
+
+
+def absolute_redirect(request: Request, n: int) -> Answer:
+    """Redirect n times with absolute URLs, then /get."""
+    if n == 0:
+        return _chain_end(request)
+    if n == 1:
+        return redirect(url_for("methods.get", _external=True))
+    return redirect(url_for("redirects.absolute_redirect", n=n - 1, _external=True))
+
+
+def query_value(request: Request, name: str) -> Optional[str]:
+    """The first query value whose key equals *name* ignoring case (httpbin's lookup)."""
+    for key, value in request.args.items(multi=True):
+        if key.lower() == name:
+            return value
+    return None
+
+
+def redirect_to(request: Request) -> Response:
+    """Redirect to the url query parameter, with status_code (3xx) if given, for any method."""
+    status, error = _redirect_status(query_value(request, "status_code"))
+    if error is not None:
+        return error
+    url = query_value(request, "url")
+    error = _unusable_target(url)
+    if error is not None:
+        return error
+    assert url is not None
+    allowed = current_app.extensions["mockbin"].allowed_redirect_domains
+    refusal = redirect_policy.refusal(url, allowed)
+    if refusal is not None:
+        return _forbidden(refusal, allowed)
+    response = Response(b"", status=status)
+    response.headers["Location"] = url  # Werkzeug sends it IRI->URI encoded, as for httpbin
+    return response
+
+
+def _redirect_status(text: Optional[str]) -> Tuple[int, Optional[Response]]:
+    """302, or the status_code parameter when it is a 3xx; 400 when it is not a number."""
+    if text is None:
+        return 302, None
+    try:
+        code = int(text)
+    except ValueError:
+        return 302, _bad(f"status_code={text!r} is not a number; use a 3xx code such as 301 or 307.")
+    return (code if 300 <= code < 400 else 302), None
+
+
+def _unusable_target(url: Optional[str]) -> Optional[Response]:
+    """A 400 for a missing url or one that cannot become a ``Location`` header."""
+    if url is None:
+        return _bad("The url query parameter is required, e.g. /redirect-to?url=/get.")
+    if "\r" in url or "\n" in url:
+        return _bad("The url contains a line break (CR or LF), which a Location header cannot carry.")
+    try:
+        encoded = iri_to_uri(url)
+    except (ValueError, UnicodeError) as exc:
+        return _bad(f"The url {url!r} is not a valid URL: {exc}.")
+    problem_text = value_problem(encoded)
+    if problem_text is not None:
+        return _bad(f"The url cannot be sent as a Location header: {problem_text}.")
+    return None
+
+
+def _bad(detail: str) -> Response:
+    return problem(400, "Invalid redirect", detail, type_=BAD_REDIRECT)
+
+
+def _forbidden(refused: str, allowed: Tuple[str, ...]) -> Response:
+    detail = (
+        f"This server does not redirect to {refused}. Allowed hosts: {', '.join(allowed)}; "
+        f"relative URLs are always allowed. Set by {describe('allowed_redirect_domains')}."
+    )
+    return problem(
+        403, "Redirect target not allowed", detail, type_=FORBIDDEN_REDIRECT,
+        allowed_hosts=list(allowed),
+    )

@@ -1,0 +1,69 @@
+"""Helpers for the route differential suites: masks for random values, mounted environs.
+
+``assert_same`` in :mod:`support.differential` compares answers byte for
+byte.  Some answers carry random values by design (Digest nonces and
+opaques); :func:`mask_random` replaces those with their *shape* (length and
+alphabet) so everything else is still compared exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Optional, Sequence, Union
+
+from werkzeug.test import run_wsgi_app
+
+from .differential import Answer, Shape, assert_same, call_socket, call_wsgi
+from .rawhttp import RawResponse
+
+AnyAnswer = Union[Answer, RawResponse]
+Mask = Callable[[AnyAnswer], AnyAnswer]
+
+_HEX_FIELD = re.compile(r'\b(nonce|opaque)="([0-9a-f]*)"')
+
+
+def _hex_shape(match: "re.Match[str]") -> str:
+    return f'{match.group(1)}="<hex x{len(match.group(2))}>"'
+
+
+def mask_random(answer: AnyAnswer) -> AnyAnswer:
+    """Replace Digest ``nonce``/``opaque`` hex values by their length (their shape)."""
+    headers = [(name, _HEX_FIELD.sub(_hex_shape, value)) for name, value in answer.headers]
+    return Answer(answer.status_line, headers, answer.body)
+
+
+def compare_in_process(oracle_app, mockbin_app, shape: Shape, mask: Optional[Mask] = None) -> None:
+    expected, actual = call_wsgi(oracle_app, shape), call_wsgi(mockbin_app, shape)
+    if mask is not None:
+        expected, actual = mask(expected), mask(actual)
+    assert_same(expected, actual, ports=())
+
+
+def compare_sockets(live_pair, shape: Shape, mask: Optional[Mask] = None) -> None:
+    oracle, mine = live_pair
+    expected, actual = call_socket(oracle.port, shape), call_socket(mine.port, shape)
+    if mask is not None:
+        expected, actual = mask(expected), mask(actual)
+    assert_same(expected, actual, ports=(str(oracle.port), str(mine.port)))
+
+
+def call_mounted(app, shape: Shape, script_name: str, path_prefix: str = "") -> Answer:
+    """Call *app* with ``SCRIPT_NAME`` set, as a WSGI mount point would.
+
+    *path_prefix* is put in front of ``PATH_INFO`` (mockbin's ``--prefix``
+    expects to find it there and moves it to ``SCRIPT_NAME`` itself).
+    """
+    environ = shape.environ()
+    environ["SCRIPT_NAME"] = script_name
+    environ["PATH_INFO"] = path_prefix + str(environ["PATH_INFO"])
+    app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
+    try:
+        body = b"".join(app_iter)
+    finally:
+        if hasattr(app_iter, "close"):
+            app_iter.close()
+    return Answer(status, list(headers.to_wsgi_list()), body)
+
+
+def ids(shapes: Sequence[Shape]) -> list:
+    return [shape.id for shape in shapes]

@@ -1,0 +1,105 @@
+"""mockbin's JSON encoder produces exactly the oracle's bytes for any JSON value."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from mockbin.jsonify import _encode_deep, compact, dumps, dumps_bytes, loads_or_none
+
+# Any text, lone surrogates and control characters included.
+TEXT = st.text(st.characters(blacklist_categories=()), max_size=12)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(10**60), max_value=10**60)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | TEXT
+)
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(TEXT, children, max_size=5),
+    max_leaves=30,
+)
+
+
+@pytest.fixture(scope="module")
+def oracle_jsonify(oracle_app):
+    """The oracle's own encoder: Flask's jsonify as httpbin configures it."""
+    from flask import jsonify
+
+    def encode(value):
+        with oracle_app.app_context():
+            return jsonify(value).get_data()
+
+    return encode
+
+
+@given(JSON_VALUES)
+@settings(max_examples=400, deadline=None)
+def test_matches_oracle_for_any_json_value(oracle_jsonify, value):
+    assert dumps_bytes(value) == oracle_jsonify(value)
+
+
+@given(JSON_VALUES)
+@settings(max_examples=200, deadline=None)
+def test_non_recursive_encoder_spells_the_same(value):
+    assert _encode_deep(value) + "\n" == dumps(value)
+
+
+def test_spelling_of_the_traps():
+    value = {"b": [1.0, 2.5, 1e-07, 1e16, -0.0, float("nan"), float("inf"), -float("inf")],
+             "a": "é\x7f\u2028😀\"\\/\n", "": {}, "10": [], "9": [{}], "B": None}
+    assert dumps(value) == (
+        "{\n"
+        '  "": {},\n'
+        '  "10": [],\n'
+        '  "9": [\n    {}\n  ],\n'
+        '  "B": null,\n'
+        '  "a": "\\u00e9\\u007f\\u2028\\ud83d\\ude00\\"\\\\/\\n",\n'
+        '  "b": [\n    1.0,\n    2.5,\n    1e-07,\n    1e+16,\n    -0.0,\n    NaN,\n    Infinity,\n    -Infinity\n  ]\n'
+        "}\n"
+    )
+
+
+def test_nesting_deeper_than_the_stack_still_encodes():
+    value = 0
+    for _ in range(5000):
+        value = [value]
+    text = dumps(value)
+    assert text.startswith("[\n  [\n    [") and text.endswith("]\n")
+    assert text.count("[") == 5000
+
+
+def test_big_integers_are_exact():
+    assert dumps(2**200) == str(2**200) + "\n"
+
+
+def test_compact_is_plain_json_dumps():
+    assert compact({"b": 1, "a": "é"}) == '{"b": 1, "a": "\\u00e9"}'
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (b'{"a": 1}', {"a": 1}),
+        (b'  [1, 2] ', [1, 2]),
+        (b'"s"', "s"),
+        (b"NaN", "nan"),
+        (b"", None),
+        (b"   ", None),
+        (b"{", None),
+        (b"\xff", None),
+        (b'\xef\xbb\xbf{"a": 1}', None),  # a BOM is not JSON to httpbin
+        (b"[" * 100_000 + b"]" * 100_000, None),  # too deep for the interpreter
+    ],
+)
+def test_loads_or_none(raw, expected):
+    result = loads_or_none(raw)
+    if expected == "nan":
+        assert result != result
+    else:
+        assert result == expected
