@@ -31,7 +31,7 @@ from werkzeug.exceptions import abort
 
 from .admin import ADMIN_PREFIX, on_reset
 from .http import json_response, problem
-from .settings import Settings, describe
+from .settings import Settings
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 EXTENSION = "mockbin.journal"
@@ -260,7 +260,7 @@ def _journal() -> Journal:
         response = problem(
             404,
             "Request journal is off",
-            f"Start mockbin with {describe('journal')} set to 1 to record requests.",
+            "Start mockbin with --journal (or MOCKBIN_JOURNAL=1) to record requests.",
             type_="urn:mockbin:problem:journal-off",
         )
         abort(response)

@@ -140,7 +140,7 @@ def test_journal_off_by_default_with_a_clear_problem():
     assert response.content_type == "application/problem+json"
     problem = response.get_json()
     assert problem["type"] == "urn:mockbin:problem:journal-off"
-    assert "--journal (MOCKBIN_JOURNAL)" in problem["detail"]
+    assert "--journal (or MOCKBIN_JOURNAL=1)" in problem["detail"]
 
 
 def test_journal_settings_from_env():
