@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "create_app", "app"]
+__all__ = ["__version__", "create_app", "app", "Mockbin", "use_class_based_httpbin", "use_class_based_httpbin_secure"]
+
+_LAZY = {
+    "Mockbin": "mockbin.handle",
+    "use_class_based_httpbin": "mockbin.httpbin_compat",
+    "use_class_based_httpbin_secure": "mockbin.httpbin_compat",
+}
 
 
 def create_app(settings: Any = None) -> Any:
@@ -23,4 +29,10 @@ def __getattr__(name: str) -> Any:
         application = create_app()
         globals()["app"] = application
         return application
+    if name in _LAZY:
+        # pytest-httpbin's decorators, importable from mockbin so a migration is
+        # one import line; loaded on demand because they import pytest.
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'mockbin' has no attribute {name!r}")

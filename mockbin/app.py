@@ -3,6 +3,7 @@
 Request flow, outermost first::
 
     mount (prefix -> SCRIPT_NAME, per-app environ keys)
+      -> JournalMiddleware (only with --journal; records every request but /__mockbin/)
       -> FastLane (hot echo routes, no Flask dispatch)
         -> Flask (every route, automatic HEAD/OPTIONS, 404/405, errors)
 """
@@ -14,7 +15,7 @@ from typing import Callable, Iterable, Optional
 from flask import Flask, Response, request
 from werkzeug.exceptions import NotFound
 
-from . import admin, limits, routes, store
+from . import admin, journal, limits, routes, store
 from .echo import EXCLUDED_HEADERS_KEY, exclusion_pattern
 from .fastlane import FastLane, WSGIApp, lane_table
 from .http import HttpbinJSONProvider, add_cors_headers
@@ -68,5 +69,5 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         return add_cors_headers(response, request.environ)
 
     lane = FastLane(app.wsgi_app, lane_table(routes.route_table()), max_body_size)
-    app.wsgi_app = mount(lane, settings)  # type: ignore[method-assign]
+    app.wsgi_app = mount(journal.install(app, lane, settings), settings)  # type: ignore[method-assign]
     return app

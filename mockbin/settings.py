@@ -406,6 +406,34 @@ class Settings:
         group="routing",
     )
 
+    # -- journal --
+    journal: bool = setting(
+        False,
+        "Record requests for GET /__mockbin/requests (the pytest plugin turns it on). "
+        "Each worker process keeps its own journal: use --workers 1 to see every request.",
+        parse_bool,
+        None,
+        "BOOL",
+        group="journal",
+    )
+    journal_size: int = setting(
+        1000,
+        "Most requests the journal keeps; the oldest are dropped first.",
+        parse_int,
+        _at_least(1),
+        "N",
+        group="journal",
+    )
+    journal_body_size: int = setting(
+        16 * 1024,
+        "Bytes of each request body the journal keeps (longer bodies are marked truncated). "
+        "Accepts units: 512KiB, 1MiB.",
+        parse_size,
+        _at_least(0),
+        "SIZE",
+        group="journal",
+    )
+
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             check = f.metadata.get("check")

@@ -9,6 +9,8 @@ import pytest
 
 from support.servers import ServerProcess, free_port, mockbin_argv, oracle_argv
 
+pytest_plugins = ("pytester",)  # the pytest plugin's tests run real pytest sessions
+
 
 @pytest.fixture(scope="session")
 def oracle_app():

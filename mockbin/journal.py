@@ -1,0 +1,284 @@
+"""The request journal: a bounded record of the requests mockbin received.
+
+Tests ask "was this endpoint called, how often, with what body?".  The
+journal answers from the server side, whatever client made the call:
+:class:`JournalMiddleware` sits outside the fast lane, so every request is
+recorded, except mockbin's own ``/__mockbin/`` API.  It keeps the newest
+``--journal-size`` requests (oldest dropped first) and the first
+``--journal-body-size`` bytes of each body.
+
+Served at ``GET /__mockbin/requests`` (``DELETE`` clears it) and cleared by
+``POST /__mockbin/reset``.  The journal lives in the memory of one process:
+under gunicorn with ``--workers`` above 1 each worker sees only its share of
+the traffic, which is why it is off by default for ``mockbin serve`` and on
+in the pytest plugin (one process, many threads).  When it is off, the
+middleware is not installed at all and costs nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import itertools
+import threading
+import time
+from collections import deque
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Tuple
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import abort
+
+from .admin import ADMIN_PREFIX, on_reset
+from .http import json_response, problem
+from .settings import Settings
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+EXTENSION = "mockbin.journal"
+
+blueprint = Blueprint("journal", __name__)
+
+
+class Entry:
+    """One recorded request; mutable only while its request is being served."""
+
+    __slots__ = (
+        "id", "time", "method", "scheme", "host", "script_name", "path", "query", "headers",
+        "remote_addr", "remote_port", "body", "body_size", "body_truncated", "status",
+    )
+
+    def __init__(self, id: int, environ: dict) -> None:
+        self.id = id
+        self.time = time.time()
+        self.method: str = environ.get("REQUEST_METHOD", "")
+        self.scheme: str = environ.get("wsgi.url_scheme", "http")
+        self.host: str = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        self.script_name = _text(environ.get("SCRIPT_NAME", ""))
+        self.path = _text(environ.get("PATH_INFO", ""))
+        self.query = _text(environ.get("QUERY_STRING", ""))
+        self.headers = _headers(environ)
+        self.remote_addr: str = environ.get("REMOTE_ADDR", "")
+        port = environ.get("REMOTE_PORT")
+        self.remote_port: Optional[int] = int(port) if port else None
+        self.body = b""
+        self.body_size: Optional[int] = 0
+        self.body_truncated = False
+        self.status: Optional[int] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        """The entry as ``GET /__mockbin/requests`` shows it."""
+        entry: Dict[str, Any] = {
+            "id": self.id,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.time))
+            + f".{int(self.time % 1 * 1000):03d}Z",
+            "method": self.method,
+            "url": f"{self.scheme}://{self.host}{self.script_name}{self.path}"
+            + (f"?{self.query}" if self.query else ""),
+            "path": self.path,
+            "query": self.query,
+            "args": _args(self.query),
+            "headers": [list(pair) for pair in self.headers],
+            "remote_addr": self.remote_addr,
+            "remote_port": self.remote_port,
+            "status": self.status,
+            "body_size": self.body_size,
+            "body_truncated": self.body_truncated,
+        }
+        try:
+            entry["body"] = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            entry["body_base64"] = base64.b64encode(self.body).decode("ascii")
+        return entry
+
+
+def _text(wsgi_string: str) -> str:
+    """A WSGI (latin-1 tunnelled) string as the UTF-8 text the client sent."""
+    return wsgi_string.encode("latin-1").decode("utf-8", "replace")
+
+
+def _headers(environ: dict) -> List[Tuple[str, str]]:
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            name = key
+        else:
+            continue
+        headers.append((name.replace("_", "-").title(), _text(value)))
+    return headers
+
+
+def _args(query: str) -> Dict[str, List[str]]:
+    args: Dict[str, List[str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        args.setdefault(name, []).append(value)
+    return args
+
+
+class Journal:
+    """A thread-safe ring of :class:`Entry`, newest last."""
+
+    def __init__(self, size: int, body_size: int) -> None:
+        self.body_size = body_size
+        self._entries: Deque[Entry] = deque(maxlen=size)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def record(self, environ: dict) -> Entry:
+        with self._lock:
+            entry = Entry(next(self._ids), environ)
+            self._entries.append(entry)
+        return entry
+
+    def entries(self) -> List[Entry]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class _Replay(io.RawIOBase):
+    """``wsgi.input`` for the app: the bytes the journal already read, then the rest.
+
+    For a chunked body longer than the journal's cap, counts what the app
+    reads past the prefix so the entry's ``body_size`` ends up complete.
+    """
+
+    def __init__(self, prefix: bytes, rest: Any, counted: Optional[Entry], complete: bool) -> None:
+        self._prefix = prefix
+        self._rest = rest
+        self._counted = counted
+        self._complete = complete
+
+    def readable(self) -> bool:
+        return True
+
+    def _more(self, data: bytes) -> bytes:
+        if self._counted is not None and self._counted.body_size is not None:
+            self._counted.body_size += len(data)
+        return data
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        if size is None or size < 0:
+            data, self._prefix = self._prefix, b""
+            return data if self._complete else data + self._more(self._rest.read())
+        if self._prefix:
+            data, self._prefix = self._prefix[:size], self._prefix[size:]
+            return data
+        return b"" if self._complete else self._more(self._rest.read(size))
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: Optional[int] = -1) -> bytes:
+        limited = size is not None and size >= 0
+        if not self._prefix:
+            return b"" if self._complete else self._more(self._rest.readline(size if limited else -1))
+        end = self._prefix.find(b"\n") + 1 or len(self._prefix)
+        if limited:
+            end = min(end, size)  # type: ignore[type-var]
+        line, self._prefix = self._prefix[:end], self._prefix[end:]
+        if line.endswith(b"\n") or self._prefix or self._complete or (limited and len(line) == size):
+            return line
+        more = size - len(line) if limited else -1  # type: ignore[operator]
+        return line + self._more(self._rest.readline(more))
+
+
+def _capture_body(environ: dict, entry: Entry, cap: int) -> None:
+    """Read up to *cap* body bytes into *entry*; hand the app a stream that replays them.
+
+    Reading ahead (rather than recording what the app happens to read) means
+    the journal shows the body the client sent even to routes that ignore it.
+    Never more than ``cap + 1`` bytes are read ahead, and never past a
+    declared ``Content-Length`` (the next request on the connection follows).
+    """
+    length_text = environ.get("CONTENT_LENGTH") or ""
+    chunked = bool(environ.get("wsgi.input_terminated"))
+    declared = int(length_text) if length_text.isdigit() and not chunked else None
+    if not chunked and not declared:
+        return
+    want = cap + 1 if declared is None else min(cap + 1, declared)
+    stream = environ["wsgi.input"]
+    parts, got = [], 0
+    while got < want:
+        data = stream.read(want - got)
+        if not data:
+            break
+        parts.append(data)
+        got += len(data)
+    read = b"".join(parts)
+    complete = got < want or got == declared
+    entry.body = read[:cap]
+    entry.body_truncated = got > cap
+    entry.body_size = declared if declared is not None else got
+    counted = entry if declared is None and not complete else None
+    environ["wsgi.input"] = _Replay(read, stream, counted, complete)
+
+
+class JournalMiddleware:
+    """WSGI middleware: record each request in *journal*, then call *app*."""
+
+    def __init__(self, app: WSGIApp, journal: Journal) -> None:
+        self.app = app
+        self.journal = journal
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(ADMIN_PREFIX + "/"):
+            return self.app(environ, start_response)
+        entry = self.journal.record(environ)
+        try:
+            _capture_body(environ, entry, self.journal.body_size)
+        except Exception:  # a client that hung up mid-body: let the app see it too
+            pass
+
+        def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
+            entry.status = int(status[:3])
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, recording_start_response)
+
+
+def install(app: Flask, wsgi_app: WSGIApp, settings: Settings) -> WSGIApp:
+    """Register the journal's admin routes; wrap *wsgi_app* when ``--journal`` is on."""
+    app.register_blueprint(blueprint, url_prefix=ADMIN_PREFIX)
+    if not settings.journal:
+        return wsgi_app
+    journal = Journal(settings.journal_size, settings.journal_body_size)
+    app.extensions[EXTENSION] = journal
+    on_reset(app, journal.clear)
+    return JournalMiddleware(wsgi_app, journal)
+
+
+def _journal() -> Journal:
+    journal: Optional[Journal] = current_app.extensions.get(EXTENSION)
+    if journal is None:
+        response = problem(
+            404,
+            "Request journal is off",
+            "Start mockbin with --journal (or MOCKBIN_JOURNAL=1) to record requests.",
+            type_="urn:mockbin:problem:journal-off",
+        )
+        abort(response)
+    return journal  # type: ignore[return-value]
+
+
+@blueprint.get("/requests")
+def list_requests() -> Response:
+    """The recorded requests, oldest first; ``?limit=N`` keeps the newest N."""
+    entries = _journal().entries()
+    limit = request.args.get("limit", "")
+    if limit.isdigit():
+        entries = entries[len(entries) - int(limit) :] if int(limit) else []
+    return json_response([entry.to_json() for entry in entries])
+
+
+@blueprint.delete("/requests")
+def clear_requests() -> Response:
+    """Forget every recorded request."""
+    _journal().clear()
+    return Response(status=204)

@@ -1,0 +1,346 @@
+"""An in-process HTTP/1.1 server in a thread: what the pytest fixtures serve mockbin with.
+
+Why not Werkzeug's development server as it is: since 2.x it ends every
+response with ``Connection: close`` (its handler cannot drain an unread
+request body before the next request line), so no client can test
+keep-alive against it.  This module keeps Werkzeug's threaded server and its
+WSGI environ (``make_environ``, chunked request bodies through
+``DechunkedInput``) and replaces only the request/response cycle:
+
+* keep-alive by default for HTTP/1.1 clients (``Connection: close`` honoured);
+  an unread request body is drained (up to :data:`DRAIN_LIMIT`) so the next
+  request on the connection parses, or the connection is closed;
+* responses without ``Content-Length`` are sent chunked, chunk by chunk as
+  the app yields them (streamed downloads), or close-delimited for HTTP/1.0;
+* one thread per connection; TLS handshakes happen in that thread (a client
+  that stalls its handshake cannot block the accept loop);
+* :meth:`LiveServer.stop` closes the listening socket and every open
+  connection, then joins every thread: nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+from typing import Any, Callable, Iterable, List, Optional, Set, Tuple
+
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.wsgi import LimitedStream
+
+log = logging.getLogger("mockbin.livesrv")
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+#: Largest unread request body drained to keep a connection alive; past it the
+#: connection is closed after the response instead.
+DRAIN_LIMIT = 4 * 1024 * 1024
+#: Seconds a client gets to complete its TLS handshake.
+HANDSHAKE_TIMEOUT = 10.0
+#: Seconds ``stop()`` waits for connection threads (a request still running).
+JOIN_TIMEOUT = 5.0
+#: How often the accept loop checks for ``stop()``; bounds shutdown latency.
+POLL_INTERVAL = 0.05
+
+# Connection-level headers belong to the server, not the app (PEP 3333).
+_HOP_BY_HOP = frozenset(
+    ("connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade")
+)
+_NO_BODY_STATUS = frozenset((204, 304))
+
+
+class _Exchange:
+    """One request/response on a connection: ``start_response``, framing, writes."""
+
+    def __init__(self, handler: "Handler", environ: dict) -> None:
+        self.handler = handler
+        self.environ = environ
+        self.status: Optional[str] = None
+        self.headers: List[Tuple[str, str]] = []
+        self.headers_sent = False
+        self.chunked = False
+        self.length: Optional[int] = None  # declared Content-Length
+        self.written = 0
+        self.head = environ["REQUEST_METHOD"] == "HEAD"
+
+    def start_response(self, status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Callable:
+        if exc_info:
+            try:
+                if self.headers_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise AssertionError("start_response called twice without exc_info")
+        self.status, self.headers = status, list(headers)
+        return self.write
+
+    def _send_head(self) -> bytes:
+        """Status line and headers, returned (not sent) so the first body bytes share the write."""
+        handler = self.handler
+        assert self.status is not None, "write() before start_response()"
+        code_text, _, reason = self.status.partition(" ")
+        code = int(code_text)
+        handler.send_response(code, reason)
+        app_closes = False
+        for name, value in self.headers:
+            lowered = name.lower()
+            if lowered in _HOP_BY_HOP:
+                app_closes = app_closes or (lowered == "connection" and "close" in value.lower())
+                continue
+            if lowered == "content-length":
+                self.length = int(value)
+            handler.send_header(name, value)
+        bodiless = self.head or code < 200 or code in _NO_BODY_STATUS
+        if self.length is None and not bodiless:
+            if handler.request_version == "HTTP/1.1":
+                self.chunked = True
+                handler.send_header("Transfer-Encoding", "chunked")
+            else:
+                app_closes = True  # the end of the body is the end of the connection
+        if app_closes:
+            handler.close_connection = True
+        if handler.close_connection:
+            handler.send_header("Connection", "close")
+        elif handler.request_version != "HTTP/1.1":
+            handler.send_header("Connection", "keep-alive")
+        head = b"".join(handler._headers_buffer) + b"\r\n"  # what end_headers() would send
+        handler._headers_buffer = []
+        self.headers_sent = True
+        return head
+
+    def write(self, data: bytes) -> None:
+        head = b"" if self.headers_sent else self._send_head()
+        if not data or self.head:
+            if head:
+                self.handler.wfile.write(head)
+            return
+        if self.length is not None:
+            room = self.length - self.written
+            if len(data) > room:  # an app that lies about its length ends the connection
+                data, self.handler.close_connection = data[:room], True
+        self.written += len(data)
+        if self.chunked:
+            data = b"%x\r\n%s\r\n" % (len(data), data)
+        self.handler.wfile.write(head + data if head else data)
+
+    def finish(self) -> None:
+        head = b"" if self.headers_sent else self._send_head()
+        if self.chunked:
+            self.handler.wfile.write(head + b"0\r\n\r\n")
+        elif head:
+            self.handler.wfile.write(head)
+        if not self.chunked and self.length is not None and self.written != self.length and not self.head:
+            self.handler.close_connection = True  # the client is left waiting for bytes
+
+
+class Handler(WSGIRequestHandler):
+    """Werkzeug's environ, mockbin's HTTP/1.1 request cycle (see the module docstring)."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
+
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.make_environ()
+        if not environ.get("wsgi.input_terminated"):
+            length = environ.get("CONTENT_LENGTH", "")
+            if length and not length.isdigit():
+                self.close_connection = True  # where this body ends is unknowable
+            environ["wsgi.input"] = LimitedStream(self.rfile, int(length) if length.isdigit() else 0)
+        body = environ["wsgi.input"]
+        exchange = _Exchange(self, environ)
+        try:
+            result = self.server.app(environ, exchange.start_response)
+            try:
+                for data in result:
+                    exchange.write(data)
+                exchange.finish()
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except (ConnectionError, socket.timeout, ssl.SSLError):
+            self.close_connection = True
+            return
+        except Exception:
+            log.exception("error serving %s %s", environ["REQUEST_METHOD"], environ["PATH_INFO"])
+            self.close_connection = True
+            if not exchange.headers_sent:
+                self._internal_error()
+            return
+        if not self.close_connection and not _drain(body):
+            self.close_connection = True
+
+    def _internal_error(self) -> None:
+        body = b"Internal Server Error\n"
+        self.send_response(500)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        """Silent: a test run does not want an access log on stderr."""
+
+    def log_error(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
+
+
+def _drain(body: Any) -> bool:
+    """Read what the app left of the request body; False if too much is left."""
+    left = DRAIN_LIMIT
+    try:
+        while left > 0:
+            data = body.read(min(left, 64 * 1024))
+            if not data:
+                return True
+            left -= len(data)
+        return not body.read(1)
+    except Exception:  # a client that hung up mid-body, or a bad chunk size
+        return False
+
+
+class _Server(ThreadedWSGIServer):
+    """Tracks its connections and threads so that ``stop()`` leaves nothing behind."""
+
+    daemon_threads = True
+    block_on_close = False  # we join our own threads, with a timeout
+
+    def __init__(self, sock: socket.socket, app: WSGIApp, tls: Optional[ssl.SSLContext]) -> None:
+        host, port = sock.getsockname()[:2]
+        super().__init__(host, port, app, Handler, fd=sock.fileno())
+        # The listening socket stays plain; each connection is wrapped in its
+        # own thread.  Werkzeug reads ``ssl_context`` for wsgi.url_scheme.
+        self.ssl_context = tls
+        self._lock = threading.Lock()
+        self._connections: Set[socket.socket] = set()
+        self._conn_threads: Set[threading.Thread] = set()
+        self._closing = False
+
+    def process_request(self, request: socket.socket, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self._serve_connection, args=(request, client_address), name="mockbin-conn", daemon=True
+        )
+        with self._lock:
+            if self._closing:
+                request.close()
+                return
+            self._connections.add(request)
+            self._conn_threads.add(thread)
+        thread.start()
+
+    def _serve_connection(self, request: socket.socket, client_address: Any) -> None:
+        try:
+            if self.ssl_context is not None:
+                request = self._wrap(request)
+                request.settimeout(HANDSHAKE_TIMEOUT)
+                request.do_handshake()  # in this thread: a stalled client blocks no one else
+                request.settimeout(None)
+            self.finish_request(request, client_address)
+        except Exception:
+            log.debug("connection from %s ended with an error", client_address, exc_info=True)
+        finally:
+            with self._lock:
+                self._connections.discard(request)
+                self._conn_threads.discard(threading.current_thread())
+            self.shutdown_request(request)
+
+    def _wrap(self, raw: socket.socket) -> ssl.SSLSocket:
+        """The TLS socket for *raw*, which it replaces in the set ``stop()`` closes."""
+        assert self.ssl_context is not None
+        with self._lock:
+            self._connections.discard(raw)
+            wrapped = self.ssl_context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
+            self._connections.add(wrapped)
+        return wrapped
+
+    def shutdown_request(self, request: Any) -> None:
+        try:
+            request.close()
+        except OSError:
+            pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("error on a connection from %s", client_address, exc_info=True)
+
+    def close_connections(self) -> List[threading.Thread]:
+        """Wake every connection thread (idle keep-alive ones block in a read)."""
+        with self._lock:
+            self._closing = True
+            connections, threads = list(self._connections), list(self._conn_threads)
+        for conn in connections:
+            try:
+                # The plain socket method: SSLSocket.shutdown would drop its
+                # TLS state under a thread that is still reading.
+                socket.socket.shutdown(conn, socket.SHUT_RDWR)
+            except OSError:
+                pass
+        return threads
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on *host*:*port*; ``OSError`` says why not (no ``sys.exit``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class LiveServer:
+    """A WSGI app served on a real socket by a background thread until :meth:`stop`."""
+
+    def __init__(self, app: WSGIApp, host: str = "127.0.0.1", port: int = 0, ssl_context: Optional[ssl.SSLContext] = None) -> None:
+        self.app = app
+        self.ssl_context = ssl_context
+        sock = listen(host, port)
+        try:
+            self._server = _Server(sock, app, ssl_context)
+        finally:
+            sock.close()  # the server holds its own duplicate of the descriptor
+        self.host = host
+        self.port: int = self._server.server_address[1]
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def scheme(self) -> str:
+        return "http" if self.ssl_context is None else "https"
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+    def start(self) -> "LiveServer":
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL},
+                name=f"mockbin-server-{self.port}", daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, close every connection, join every thread; idempotent."""
+        if self._thread is not None:
+            self._server.shutdown()  # returns once serve_forever has left its loop
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+        for thread in self._server.close_connections():
+            thread.join(JOIN_TIMEOUT)
+
+    def __enter__(self) -> "LiveServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
