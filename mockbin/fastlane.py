@@ -54,15 +54,18 @@ class FastLane:
         handler = self.table.get((environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")))
         if handler is None:
             return self.app(environ, start_response)
+        request = Request(environ)
         try:
             limits.enforce(environ, self.max_body_size)
-            body = dumps_bytes(handler(Request(environ)))
+            body = dumps_bytes(handler(request))
         except HTTPException as exc:
             return add_cors_headers(exc.get_response(environ), environ)(environ, start_response)
         except Exception:
             log.exception("Exception on %s [%s]", environ.get("PATH_INFO"), environ.get("REQUEST_METHOD"))
             response = InternalServerError().get_response(environ)
             return add_cors_headers(response, environ)(environ, start_response)
+        finally:
+            request.close()  # uploaded files Werkzeug spooled to temporary files
         headers = [("Content-Type", JSON), ("Content-Length", str(len(body)))]
         headers.extend(cors_headers(environ))
         start_response("200 OK", headers)
