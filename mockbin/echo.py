@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Union
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Union
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
@@ -121,20 +121,25 @@ def _header_name(cgi_key: str) -> str:
     return name
 
 
-def headers(request: Request) -> Dict[str, str]:
-    """Request headers under title-cased names, proxy headers hidden unless ``?show_env``.
+def header_fields(environ: dict) -> Iterator[Tuple[str, str]]:
+    """The request's header fields as ``(Title-Cased-Name, value)``, in arrival order.
 
-    Names come back from their CGI spelling (``HTTP_X_REAL_IP``) through
-    ``str.title()``, so ``X-Real-Ip``; ``Content-Type`` and
-    ``Content-Length`` only when non-empty.
+    WSGI keeps no original spelling: names come back from their CGI form
+    (``HTTP_X_REAL_IP``) through ``str.title()``, so ``X-Real-Ip``, as in
+    httpbin; ``Content-Type`` and ``Content-Length`` only when non-empty.
+    Repeated fields arrive already joined with commas by the server.
     """
-    shown: Dict[str, str] = {}
-    for key, value in request.environ.items():
+    for key, value in environ.items():
         if key.startswith("HTTP_"):
             if key != "HTTP_CONTENT_TYPE" and key != "HTTP_CONTENT_LENGTH":
-                shown[_header_name(key)] = value
+                yield _header_name(key), value
         elif (key == "CONTENT_TYPE" or key == "CONTENT_LENGTH") and value:
-            shown[_header_name(key)] = value
+            yield _header_name(key), value
+
+
+def headers(request: Request) -> Dict[str, str]:
+    """Request headers under title-cased names, proxy headers hidden unless ``?show_env``."""
+    shown = dict(header_fields(request.environ))
     if not request.environ.get("QUERY_STRING") or "show_env" not in request.args:
         for name in [name for name in shown if name.lower() in ENV_HEADERS]:
             del shown[name]

@@ -30,6 +30,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import abort
 
 from .admin import ADMIN_PREFIX, on_reset
+from .echo import header_fields
 from .http import json_response, problem
 from .settings import Settings
 
@@ -97,16 +98,7 @@ def _text(wsgi_string: str) -> str:
 
 
 def _headers(environ: dict) -> List[Tuple[str, str]]:
-    headers = []
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:]
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-            name = key
-        else:
-            continue
-        headers.append((name.replace("_", "-").title(), _text(value)))
-    return headers
+    return [(name, _text(value)) for name, value in header_fields(environ)]
 
 
 def _args(query: str) -> Dict[str, List[str]]:

@@ -35,18 +35,11 @@ def _float(value: float) -> str:
 
 
 def _key(key: Any) -> str:
+    # Object keys are strings in JSON: other scalars are spelled, then quoted.
     if isinstance(key, str):
         return _escape(key)
-    if key is True:
-        return '"true"'
-    if key is False:
-        return '"false"'
-    if key is None:
-        return '"null"'
-    if isinstance(key, int):
-        return '"' + int.__repr__(key) + '"'
-    if isinstance(key, float):
-        return '"' + _float(key) + '"'
+    if key is None or isinstance(key, (int, float)):
+        return '"' + _scalar(key) + '"'
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 

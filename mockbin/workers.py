@@ -50,25 +50,23 @@ class Arbiter(_Arbiter):
         super().handle_term()
 
 
-class SyncWorker(_SyncWorker):
+class _StopWhenListenerGone:
+    """Worker mix-in: a shut-down listener means "stop accepting", not a crash."""
+
+    alive: bool
+
+    def accept(self, listener: Any) -> None:
+        try:
+            super().accept(listener)  # type: ignore[misc]
+        except OSError as exc:
+            if not listener_gone(exc):
+                raise
+            self.alive = False
+
+
+class SyncWorker(_StopWhenListenerGone, _SyncWorker):
     """The one-request-at-a-time worker (``--threads 1``)."""
 
-    def accept(self, listener: Any) -> None:
-        try:
-            super().accept(listener)
-        except OSError as exc:
-            if not listener_gone(exc):
-                raise
-            self.alive = False
 
-
-class ThreadWorker(_ThreadWorker):
+class ThreadWorker(_StopWhenListenerGone, _ThreadWorker):
     """The threaded worker (``--threads`` above 1)."""
-
-    def accept(self, listener: Any) -> None:
-        try:
-            super().accept(listener)
-        except OSError as exc:
-            if not listener_gone(exc):
-                raise
-            self.alive = False

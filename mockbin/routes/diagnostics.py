@@ -9,14 +9,14 @@ the application received it, re-serialised in HTTP/1.x wire form.
 from __future__ import annotations
 
 import socket
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, Tuple
 from urllib.parse import quote
 
 from flask import Response, current_app
 from werkzeug.wrappers import Request
 
 from .. import __version__
-from ..echo import EXCLUDED_HEADERS_KEY
+from ..echo import EXCLUDED_HEADERS_KEY, header_fields
 
 HOSTNAME_PLACEHOLDER = "mockbin"
 DUMP_TYPE = "text/plain; charset=utf-8"
@@ -50,17 +50,11 @@ def request_headers(environ: dict) -> Iterator[Tuple[str, str]]:
     (``X-Request-Id``); repeated fields were already joined with commas.
     """
     excluded = environ.get(EXCLUDED_HEADERS_KEY)
-    fields: List[Tuple[str, str]] = []
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:]
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-            name = key
-        else:
-            continue
-        name = name.replace("_", "-").title()
-        if excluded is None or not excluded.fullmatch(name):
-            fields.append((name, value))
+    fields = [
+        (name, value)
+        for name, value in header_fields(environ)
+        if excluded is None or not excluded.fullmatch(name)
+    ]
     fields.sort(key=lambda field: field[0] != "Host")  # stable: only Host moves
     return iter(fields)
 
