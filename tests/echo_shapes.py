@@ -8,7 +8,6 @@ send.  Each shape is sent to mockbin and to the httpbin 0.10.4 oracle.
 from __future__ import annotations
 
 import gzip
-import json
 from typing import List, Optional, Sequence, Tuple
 
 from support.differential import Shape

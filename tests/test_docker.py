@@ -285,7 +285,7 @@ def test_image_cmd_serves_and_image_healthcheck_reports_healthy(image: Stage) ->
                 break
             time.sleep(0.5)
         assert result.returncode == 0, result.stderr
-        assert f"healthy: mockbin" in result.stdout and f"http://{HOST}:{port}/" in result.stdout
+        assert "healthy: mockbin" in result.stdout and f"http://{HOST}:{port}/" in result.stdout
 
         import requests
 

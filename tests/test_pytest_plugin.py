@@ -13,13 +13,7 @@ import sys
 
 import pytest
 
-from mockbin.settings import fields
 from support.servers import ServerProcess, free_port, mockbin_argv
-
-HAS_STATEFUL = "stateful" in {f.name for f in fields()}
-needs_stateful = pytest.mark.skipif(
-    not HAS_STATEFUL, reason="the stateful mode (Settings.stateful, branch 'stateful') is not merged yet"
-)
 
 # Leaves nothing behind: checked after the session's fixtures are torn down.
 LEAK_CHECK = """
@@ -464,7 +458,6 @@ def test_sidecar_without_journal_says_how_to_turn_it_on(pytester, run, monkeypat
 # -- stateful mode (needs the 'stateful' branch) ------------------------------
 
 
-@needs_stateful
 def test_store_seed_read_and_reset_per_test(pytester, run):
     pytester.makepyfile(
         test_store="""
@@ -495,7 +488,6 @@ def test_store_seed_read_and_reset_per_test(pytester, run):
     run().assert_outcomes(passed=2)
 
 
-@needs_stateful
 def test_stateful_for_the_whole_session_from_the_command_line(pytester, run):
     pytester.makepyfile(
         test_store="""
@@ -510,13 +502,12 @@ def test_stateful_for_the_whole_session_from_the_command_line(pytester, run):
 
 
 def test_store_needs_the_stateful_mode(pytester, run):
-    """Without the stateful mode the store's admin API is absent: the error says so."""
-    if HAS_STATEFUL:
-        pytest.skip("the stateful mode is merged; the store tests above cover it")
+    """Without the stateful mode the store's admin API is absent: the error says how to turn it on."""
     pytester.makepyfile(test_x="def test_x(mockbin):\n    mockbin.store.dump()\n")
     result = run()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*AdminError: GET /__mockbin/store on * answered 404*"])
+    result.stdout.fnmatch_lines(["*--stateful*"])
 
 
 def test_plugin_is_registered_by_entry_point():
