@@ -279,21 +279,3 @@ def test_extras_are_not_in_httpbin(oracle_app):
     # The reason these routes have no differential cases.
     for target in ("/sse", "/unstable"):
         assert call_wsgi(oracle_app, get(target)).status_line.startswith("404")
-
-
-
-def test_compatibility_sections_cite_existing_tests():
-    """Every deviation of the sections these routes own names a test that exists."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    text = (root / "docs" / "compatibility.md").read_text()
-    cited = 0
-    for section in ("Dynamic data", "Caching", "Extras"):
-        body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
-        for path, first, more in re.findall(r"`(tests/[\w/]+\.py)::(\w+)`((?:, `::\w+`)*)", body):
-            source = (root / path).read_text()
-            for name in [first] + re.findall(r"`::(\w+)`", more):
-                assert f"def {name}(" in source, (section, path, name)
-                cited += 1
-    assert cited >= 12
