@@ -16,8 +16,13 @@ run (this machine is noisy), medians reported:
 Needs an environment with both mockbin and pytest-httpbin installed (not the
 project's own venv: the two plugins' ``httpbin`` fixtures would collide)::
 
-    python -m venv /tmp/bench && /tmp/bench/bin/pip install -e '.[pytest]' pytest-httpbin==2.1.0 requests
+    python -m venv /tmp/bench && /tmp/bench/bin/pip install '.[pytest]' pytest-httpbin==2.1.0 requests
     /tmp/bench/bin/python benchmarks/bench_fixture.py --runs 15
+
+Install mockbin *non-editable*, like pytest-httpbin: pip compiles an installed
+package's bytecode, while an editable install runs from the source tree,
+whose modules are compiled again on every start when PYTHONDONTWRITEBYTECODE
+is set (as on the development machines), which costs about 30 ms.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ WSGI environ (``make_environ``, chunked request bodies through
 from __future__ import annotations
 
 import logging
+import selectors
 import socket
 import ssl
 import threading
@@ -40,8 +41,6 @@ DRAIN_LIMIT = 4 * 1024 * 1024
 HANDSHAKE_TIMEOUT = 10.0
 #: Seconds ``stop()`` waits for connection threads (a request still running).
 JOIN_TIMEOUT = 5.0
-#: How often the accept loop checks for ``stop()``; bounds shutdown latency.
-POLL_INTERVAL = 0.05
 
 # Connection-level headers belong to the server, not the app (PEP 3333).
 _HOP_BY_HOP = frozenset(
@@ -212,6 +211,10 @@ class _Server(ThreadedWSGIServer):
 
     def __init__(self, sock: socket.socket, app: WSGIApp, tls: Optional[ssl.SSLContext]) -> None:
         host, port = sock.getsockname()[:2]
+        # stop() writes to this pair to end the accept loop's wait at once,
+        # instead of the loop polling for a flag.  Made first: Werkzeug's
+        # constructor already calls server_close() once (to swap in *sock*).
+        self._wake_r, self._wake_w = socket.socketpair()
         super().__init__(host, port, app, Handler, fd=sock.fileno())
         # The listening socket stays plain; each connection is wrapped in its
         # own thread.  Werkzeug reads ``ssl_context`` for wsgi.url_scheme.
@@ -220,6 +223,25 @@ class _Server(ThreadedWSGIServer):
         self._connections: Set[socket.socket] = set()
         self._conn_threads: Set[threading.Thread] = set()
         self._closing = False
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Accept connections until :meth:`wake` is called."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.socket, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while True:
+                for key, _ in selector.select():
+                    if key.fileobj is self._wake_r:
+                        return
+                    self._handle_request_noblock()
+
+    def wake(self) -> None:
+        """End :meth:`serve_forever`."""
+        self._wake_w.send(b"x")
+
+    def close_wake_pair(self) -> None:
+        self._wake_r.close()
+        self._wake_w.close()
 
     def process_request(self, request: socket.socket, client_address: Any) -> None:
         thread = threading.Thread(
@@ -323,8 +345,7 @@ class LiveServer:
     def start(self) -> "LiveServer":
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL},
-                name=f"mockbin-server-{self.port}", daemon=True,
+                target=self._server.serve_forever, name=f"mockbin-server-{self.port}", daemon=True
             )
             self._thread.start()
         return self
@@ -332,10 +353,11 @@ class LiveServer:
     def stop(self) -> None:
         """Stop accepting, close every connection, join every thread; idempotent."""
         if self._thread is not None:
-            self._server.shutdown()  # returns once serve_forever has left its loop
+            self._server.wake()
             self._thread.join()
             self._thread = None
         self._server.server_close()
+        self._server.close_wake_pair()
         for thread in self._server.close_connections():
             thread.join(JOIN_TIMEOUT)
 
