@@ -1,4 +1,4 @@
-"""Helpers for the route differential suites: masks for random values, mounted environs.
+"""Helpers for the route differential suites: masks for random values, compare helpers.
 
 ``assert_same`` in :mod:`support.differential` compares answers byte for
 byte.  Some answers carry random values by design (Digest nonces and
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 from typing import Callable, Optional, Sequence, Union
-
-from werkzeug.test import run_wsgi_app
 
 from .differential import Answer, Shape, assert_same, call_socket, call_wsgi
 from .rawhttp import RawResponse
@@ -45,24 +43,6 @@ def compare_sockets(live_pair, shape: Shape, mask: Optional[Mask] = None) -> Non
     if mask is not None:
         expected, actual = mask(expected), mask(actual)
     assert_same(expected, actual, ports=(str(oracle.port), str(mine.port)))
-
-
-def call_mounted(app, shape: Shape, script_name: str, path_prefix: str = "") -> Answer:
-    """Call *app* with ``SCRIPT_NAME`` set, as a WSGI mount point would.
-
-    *path_prefix* is put in front of ``PATH_INFO`` (mockbin's ``--prefix``
-    expects to find it there and moves it to ``SCRIPT_NAME`` itself).
-    """
-    environ = shape.environ()
-    environ["SCRIPT_NAME"] = script_name
-    environ["PATH_INFO"] = path_prefix + str(environ["PATH_INFO"])
-    app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
-    try:
-        body = b"".join(app_iter)
-    finally:
-        if hasattr(app_iter, "close"):
-            app_iter.close()
-    return Answer(status, list(headers.to_wsgi_list()), body)
 
 
 def ids(shapes: Sequence[Shape]) -> list:

@@ -103,8 +103,16 @@ class Answer:
     body: bytes
 
 
-def call_wsgi(app, shape: Shape) -> Answer:
+def call_wsgi(app, shape: Shape, script_name: str = "", path_prefix: str = "") -> Answer:
+    """Call *app* with the environ of *shape*.
+
+    *script_name* mounts the app under a path, as a WSGI mount point would;
+    *path_prefix* goes in front of ``PATH_INFO`` (where mockbin's ``--prefix``
+    expects to find it).
+    """
     environ = shape.environ()
+    environ["SCRIPT_NAME"] = script_name
+    environ["PATH_INFO"] = path_prefix + str(environ["PATH_INFO"])
     app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
     try:
         body = b"".join(app_iter)
