@@ -31,8 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "docker-compose.yml"
 BIN = Path(sys.executable).parent
-# Settings the stateful mode adds (branch stateful); the compose file uses them already.
-PENDING = {"MOCKBIN_STATEFUL", "MOCKBIN_STORE"}
 
 
 def tool(name: str) -> str:
@@ -113,10 +111,7 @@ def test_compose_sets_only_real_settings(compose: Dict[str, Any]) -> None:
         if service.get("build") == "."
         for name in service.get("environment", {})
     }
-    unknown = used - setting_names()
-    if unknown and unknown <= PENDING:
-        pytest.skip(f"{', '.join(sorted(unknown))}: settings of the stateful mode, not merged yet")
-    assert unknown == set()
+    assert used - setting_names() == set()
 
 
 # -- the Dockerfile ----------------------------------------------------------

@@ -141,20 +141,10 @@ def test_in_flight_upload_completes_new_connections_refused_exit_0(
     assert time.monotonic() - signalled < 10
 
 
-def delay_route_exists() -> bool:
-    from mockbin import create_app
-    from mockbin.settings import Settings
-
-    return any(rule.rule.startswith("/delay/") for rule in create_app(Settings()).url_map.iter_rules())
-
-
 @pytest.mark.parametrize("threads", WORKERS)
 def test_in_flight_delay_completes_new_connections_refused_exit_0(
     threads: str, trickle: List[socket.socket]
 ) -> None:
-    if not delay_route_exists():
-        pytest.skip("/delay/<n> is not in this build yet (branch routes-b adds it); "
-                    "the chunked-upload test above covers a request in flight meanwhile")
     server = start(threads, "--graceful-timeout", "20")
     sock = socket.create_connection((HOST, server.port), timeout=10)
     trickle.append(sock)
