@@ -20,7 +20,7 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from support.compare import compare_in_process, compare_sockets, ids, mask_random
+from support.compare import differential_tests, mask_random
 from support.differential import Shape, call_socket, call_wsgi
 
 REALM = "me@kennethreitz.com"
@@ -165,16 +165,7 @@ CHALLENGES = [
 ]
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", SHAPES + CHALLENGES, ids=ids(SHAPES + CHALLENGES))
-def test_in_process(shape, oracle_app, mockbin_app):
-    compare_in_process(oracle_app, mockbin_app, shape, mask=mask_random)
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", SHAPES + CHALLENGES, ids=ids(SHAPES + CHALLENGES))
-def test_over_sockets(shape, live_pair):
-    compare_sockets(live_pair, shape, mask=mask_random)
+test_in_process, test_over_sockets = differential_tests(SHAPES + CHALLENGES, mask=mask_random)
 
 
 CHALLENGE = re.compile(

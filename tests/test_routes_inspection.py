@@ -7,9 +7,8 @@ must be identical modulo host:port, Date and Allow order.
 
 from __future__ import annotations
 
-import pytest
 
-from support.compare import compare_in_process, compare_sockets, ids
+from support.compare import differential_tests
 from support.differential import Shape
 
 UA = ("User-Agent", "curl/8.5.0")
@@ -44,13 +43,4 @@ SHAPES = [
 ]
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", SHAPES, ids=ids(SHAPES))
-def test_in_process(shape, oracle_app, mockbin_app):
-    compare_in_process(oracle_app, mockbin_app, shape)
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", SHAPES, ids=ids(SHAPES))
-def test_over_sockets(shape, live_pair):
-    compare_sockets(live_pair, shape)
+test_in_process, test_over_sockets = differential_tests(SHAPES)

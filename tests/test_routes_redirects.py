@@ -15,7 +15,7 @@ import sys
 import pytest
 import requests
 
-from support.compare import compare_in_process, compare_sockets, ids
+from support.compare import compare_sockets, differential_tests, ids
 from support.differential import Shape, assert_same, call_socket, call_wsgi
 from support.servers import ServerProcess, free_port, mockbin_argv
 
@@ -92,16 +92,7 @@ REDIRECT_TO_SHAPES = (
 SHAPES = CHAIN_SHAPES + REDIRECT_TO_SHAPES
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", SHAPES, ids=ids(SHAPES))
-def test_in_process(shape, oracle_app, mockbin_app):
-    compare_in_process(oracle_app, mockbin_app, shape)
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", SHAPES, ids=ids(SHAPES))
-def test_over_sockets(shape, live_pair):
-    compare_sockets(live_pair, shape)
+test_in_process, test_over_sockets = differential_tests(SHAPES)
 
 
 @pytest.mark.oracle

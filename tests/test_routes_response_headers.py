@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from support.compare import compare_in_process, compare_sockets, ids
+from support.compare import differential_tests
 from support.differential import Shape, call_socket, call_wsgi
 
 QUERIES = {
@@ -66,16 +66,7 @@ SHAPES = (
 )
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", SHAPES, ids=ids(SHAPES))
-def test_in_process(shape, oracle_app, mockbin_app):
-    compare_in_process(oracle_app, mockbin_app, shape)
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", SHAPES, ids=ids(SHAPES))
-def test_over_sockets(shape, live_pair):
-    compare_sockets(live_pair, shape)
+test_in_process, test_over_sockets = differential_tests(SHAPES)
 
 
 @pytest.mark.parametrize("query", [q for q in QUERIES.values() if "Content-Length" not in q])

@@ -9,7 +9,9 @@ alphabet) so everything else is still compared exactly.
 from __future__ import annotations
 
 import re
-from typing import Callable, Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Tuple, Union
+
+import pytest
 
 from .differential import Answer, Shape, assert_same, call_socket, call_wsgi
 from .rawhttp import RawResponse
@@ -47,3 +49,22 @@ def compare_sockets(live_pair, shape: Shape, mask: Optional[Mask] = None) -> Non
 
 def ids(shapes: Sequence[Shape]) -> list:
     return [shape.id for shape in shapes]
+
+
+def differential_tests(shapes: Sequence[Shape], mask: Optional[Mask] = None) -> Tuple[Callable, Callable]:
+    """The pair of oracle tests for *shapes*: in-process and over sockets.
+
+    Use as ``test_in_process, test_over_sockets = differential_tests(SHAPES)``.
+    """
+
+    @pytest.mark.oracle
+    @pytest.mark.parametrize("shape", shapes, ids=ids(shapes))
+    def test_in_process(shape, oracle_app, mockbin_app):
+        compare_in_process(oracle_app, mockbin_app, shape, mask=mask)
+
+    @pytest.mark.oracle
+    @pytest.mark.parametrize("shape", shapes, ids=ids(shapes))
+    def test_over_sockets(shape, live_pair):
+        compare_sockets(live_pair, shape, mask=mask)
+
+    return test_in_process, test_over_sockets
