@@ -71,25 +71,17 @@ def _encode(value: Any, indent: str) -> str:
             [inner + (_escape(v) if type(v) is str else _encode(v, inner)) for v in value]
         )
         return "[\n" + body + "\n" + indent + "]"
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if kind is int:
-        return int.__repr__(value)
-    if kind is float:
-        return _float(value)
-    # Subclasses (IntEnum, OrderedDict, str subclasses...) take the same
-    # spelling as their base type, as in the standard library.
-    for base in (str, int, float, dict, list, tuple):
-        if isinstance(value, base):
-            return _encode(base(value), indent)
-    raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
+    # Mapping and sequence subclasses (OrderedDict...) as their base type, as
+    # in the standard library; everything else is a scalar.
+    if isinstance(value, dict):
+        return _encode(dict(value), indent)
+    if isinstance(value, (list, tuple)):
+        return _encode(list(value), indent)
+    return _scalar(value)
 
 
 def _scalar(value: Any) -> str:
+    """A JSON scalar; subclasses (IntEnum, str subclasses...) spelled as their base type."""
     if isinstance(value, str):
         return _escape(value)
     if value is None:
