@@ -7,6 +7,7 @@ from typing import Iterator, Tuple
 
 import pytest
 
+from support.masked import LOW_DURATION, LOW_SIZE, low_limit_argv
 from support.servers import ServerProcess, free_port, mockbin_argv, oracle_argv
 
 pytest_plugins = ("pytester",)  # the pytest plugin's tests run real pytest sessions
@@ -41,3 +42,20 @@ def live_pair() -> Iterator[Tuple[ServerProcess, ServerProcess]]:
     mine = ServerProcess(mockbin_argv(port, "--workers", "1", "--threads", "1"), port)
     with oracle, mine:
         yield oracle, mine
+
+
+@pytest.fixture(scope="module")
+def low_app():
+    """The app with the tiny limits, in-process."""
+    from mockbin import create_app
+    from mockbin.settings import Settings
+
+    return create_app(Settings(max_duration=float(LOW_DURATION), max_generated_size=int(LOW_SIZE)))
+
+
+@pytest.fixture(scope="module")
+def low_server():
+    """The app with the tiny limits, under gunicorn (one sync worker)."""
+    port = free_port()
+    with ServerProcess(low_limit_argv(port), port) as server:
+        yield server

@@ -24,7 +24,8 @@ from mockbin import create_app
 from mockbin.catalog import openapi_path
 from mockbin.routes import route_table
 from mockbin.settings import Settings
-from support.differential import Shape, assert_same, call_socket, call_wsgi
+from support.compare import differential_tests
+from support.differential import Shape, call_socket, call_wsgi
 from support.owncontent import assert_same_but_body, assert_valid, header, shared_lines
 from support.rawhttp import build_request, exchange
 from support.servers import ServerProcess, free_port, mockbin_argv
@@ -121,18 +122,7 @@ def test_own_page_over_sockets(shape, live_pair):
     assert_same_but_body(call_socket(oracle.port, shape), call_socket(mine.port, shape), ports)
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", EXACT, ids=lambda s: s.id)
-def test_exact_in_process(shape, oracle_app, mockbin_app):
-    assert_same(call_wsgi(oracle_app, shape), call_wsgi(mockbin_app, shape), ports=())
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", EXACT, ids=lambda s: s.id)
-def test_exact_over_sockets(shape, live_pair):
-    oracle, mine = live_pair
-    ports = (str(oracle.port), str(mine.port))
-    assert_same(call_socket(oracle.port, shape), call_socket(mine.port, shape), ports)
+test_exact_in_process, test_exact_over_sockets = differential_tests(EXACT)
 
 
 # -- the landing page ---------------------------------------------------------

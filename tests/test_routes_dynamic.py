@@ -20,13 +20,10 @@ import pytest
 
 from support.differential import Shape, call_socket, call_wsgi
 from support.masked import (
-    LOW_DURATION,
-    LOW_SIZE,
     Case,
     check_in_process,
     check_over_sockets,
     ids,
-    low_limit_argv,
     mask_body_length,
     mask_uuid,
 )
@@ -421,21 +418,6 @@ def test_seeding_does_not_leak_into_later_requests(oracle_app, mockbin_app):
 
 
 # -- limits: --max-duration and --max-generated-size --------------------------
-
-
-@pytest.fixture(scope="module")
-def low_app():
-    from mockbin import create_app
-    from mockbin.settings import Settings
-
-    return create_app(Settings(max_duration=float(LOW_DURATION), max_generated_size=int(LOW_SIZE)))
-
-
-@pytest.fixture(scope="module")
-def low_server():
-    port = free_port()
-    with ServerProcess(low_limit_argv(port), port) as server:
-        yield server
 
 
 def limit_problem(answer, setting: str) -> dict:

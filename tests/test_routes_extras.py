@@ -17,9 +17,8 @@ from typing import List, Tuple
 import pytest
 
 from support.differential import Shape, call_socket, call_wsgi
-from support.masked import LOW_DURATION, LOW_SIZE, low_limit_argv
+from support.masked import LOW_SIZE
 from support.rawhttp import build_request
-from support.servers import ServerProcess, free_port
 
 EVENT = re.compile(rb"id: (\d+)\nevent: ping\ndata: (\{[^\n]*\})\n\n")
 
@@ -48,21 +47,6 @@ def problem_of(answer, parameter: str = "", kind: str = "invalid-parameter") -> 
     if parameter:
         assert problem["parameter"] == parameter
     return problem
-
-
-@pytest.fixture(scope="module")
-def low_app():
-    from mockbin import create_app
-    from mockbin.settings import Settings
-
-    return create_app(Settings(max_duration=float(LOW_DURATION), max_generated_size=int(LOW_SIZE)))
-
-
-@pytest.fixture(scope="module")
-def low_server():
-    port = free_port()
-    with ServerProcess(low_limit_argv(port), port) as server:
-        yield server
 
 
 # -- /sse ----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import brotlicffi
 import pytest
 
+from support.compare import differential_tests
 from support.differential import Shape, assert_same, call_socket, call_wsgi
 from support.owncontent import assert_same_but_body, assert_same_decoded, assert_valid, header, shared_lines
 
@@ -85,32 +86,10 @@ def check_own(oracle, mine, ports) -> None:
         assert shared_lines(mine.body, oracle.body) == []
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", EXACT, ids=lambda s: s.id)
-def test_exact_in_process(shape, oracle_app, mockbin_app):
-    assert_same(call_wsgi(oracle_app, shape), call_wsgi(mockbin_app, shape), ports=())
+test_exact_in_process, test_exact_over_sockets = differential_tests(EXACT)
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", EXACT, ids=lambda s: s.id)
-def test_exact_over_sockets(shape, live_pair):
-    oracle, mine = live_pair
-    ports = (str(oracle.port), str(mine.port))
-    assert_same(call_socket(oracle.port, shape), call_socket(mine.port, shape), ports)
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", OWN, ids=lambda s: s.id)
-def test_own_document_in_process(shape, oracle_app, mockbin_app):
-    check_own(call_wsgi(oracle_app, shape), call_wsgi(mockbin_app, shape), ())
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", OWN, ids=lambda s: s.id)
-def test_own_document_over_sockets(shape, live_pair):
-    oracle, mine = live_pair
-    ports = (str(oracle.port), str(mine.port))
-    check_own(call_socket(oracle.port, shape), call_socket(mine.port, shape), ports)
+test_own_document_in_process, test_own_document_over_sockets = differential_tests(OWN, check=check_own)
 
 
 @pytest.mark.oracle

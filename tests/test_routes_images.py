@@ -8,9 +8,8 @@ negotiation chose) and the body must be a valid image of that type.  The
 
 from __future__ import annotations
 
-import pytest
-
-from support.differential import Shape, assert_same, call_socket, call_wsgi
+from support.compare import differential_tests
+from support.differential import Shape
 from support.owncontent import assert_same_but_body, assert_valid, header
 
 # (id, Accept value or None for no header) -> the oracle decides the answer.
@@ -81,32 +80,10 @@ def check_picture(oracle, mine, ports) -> None:
         assert mine.body != oracle.body  # mockbin's own picture, not httpbin's
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", PICTURES, ids=lambda s: s.id)
-def test_picture_in_process(shape, oracle_app, mockbin_app):
-    check_picture(call_wsgi(oracle_app, shape), call_wsgi(mockbin_app, shape), ())
+test_picture_in_process, test_picture_over_sockets = differential_tests(PICTURES, check=check_picture)
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", PICTURES, ids=lambda s: s.id)
-def test_picture_over_sockets(shape, live_pair):
-    oracle, mine = live_pair
-    ports = (str(oracle.port), str(mine.port))
-    check_picture(call_socket(oracle.port, shape), call_socket(mine.port, shape), ports)
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", EXACT, ids=lambda s: s.id)
-def test_exact_in_process(shape, oracle_app, mockbin_app):
-    assert_same(call_wsgi(oracle_app, shape), call_wsgi(mockbin_app, shape), ports=())
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", EXACT, ids=lambda s: s.id)
-def test_exact_over_sockets(shape, live_pair):
-    oracle, mine = live_pair
-    ports = (str(oracle.port), str(mine.port))
-    assert_same(call_socket(oracle.port, shape), call_socket(mine.port, shape), ports)
+test_exact_in_process, test_exact_over_sockets = differential_tests(EXACT)
 
 
 def test_negotiated_image_is_the_fixed_one(mockbin_app):
