@@ -41,7 +41,7 @@ IMPORT_ONLY = {
     # pytest itself is imported first: it is loaded before any plugin anyway.
     "pytest-httpbin": "import time, pytest; t0 = time.perf_counter(); import pytest_httpbin.plugin; "
     "print(time.perf_counter() - t0)",
-    "mockbin": "import time, pytest; t0 = time.perf_counter(); import mockbin.pytest_plugin; "
+    "mockbin": "import time, pytest; t0 = time.perf_counter(); import mockbin.testing.plugin; "
     "print(time.perf_counter() - t0)",
 }
 
@@ -62,9 +62,9 @@ print(elapsed)
     "mockbin http": """
 import time, http.client
 t0 = time.perf_counter()
-import mockbin.pytest_plugin
+import mockbin.testing.plugin
 from mockbin.app import create_app
-from mockbin.livesrv import LiveServer
+from mockbin.testing.livesrv import LiveServer
 from mockbin.settings import Settings
 server = LiveServer(create_app(Settings.from_env().replace(journal=True))).start()
 conn = http.client.HTTPConnection(server.host, server.port)
@@ -92,10 +92,10 @@ print(elapsed)
     "mockbin https": """
 import time, http.client
 t0 = time.perf_counter()
-import mockbin.pytest_plugin
-import mockbin.pytest_servers as plugin
+import mockbin.testing.plugin
+import mockbin.testing.servers as plugin
 from mockbin.app import create_app
-from mockbin.livesrv import LiveServer
+from mockbin.testing.livesrv import LiveServer
 from mockbin.settings import Settings
 tls = plugin.TLS()
 server = LiveServer(create_app(Settings.from_env().replace(journal=True)), ssl_context=tls.server_context).start()

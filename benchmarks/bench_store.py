@@ -43,7 +43,7 @@ OPS = ("GET", "PUT", "POST")
 def serve(store: str, items: int, port: int, workers: int) -> None:
     """Build the app, load *items* items into its store directly, serve it."""
     from mockbin import create_app
-    from mockbin.serve import serve as run
+    from mockbin.serving.gunicorn import serve as run
     from mockbin.settings import Settings
     from mockbin.store import STORE_KEY
     from mockbin.store.base import Item

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from .version import __version__
+
 __all__ = ["__version__", "create_app", "app", "Mockbin", "use_class_based_httpbin", "use_class_based_httpbin_secure"]
 
 _LAZY = {
-    "Mockbin": "mockbin.handle",
-    "use_class_based_httpbin": "mockbin.httpbin_compat",
-    "use_class_based_httpbin_secure": "mockbin.httpbin_compat",
+    "Mockbin": "mockbin.testing.client",
+    "use_class_based_httpbin": "mockbin.testing.httpbin_compat",
+    "use_class_based_httpbin_secure": "mockbin.testing.httpbin_compat",
 }
 
 

@@ -1,6 +1,6 @@
 """``python -m mockbin``: the same as the ``mockbin`` command."""
 
-from .cli import main
+from .serving.cli import main
 
 if __name__ == "__main__":
     main()

@@ -14,12 +14,12 @@ from typing import Any, Callable, Dict, List, Tuple
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from . import __version__
-from .http import problem
+from .version import __version__
+from .problems import Problem
+from .settings import ADMIN_PREFIX
 from .store import RESOURCES_KEY, STORE_KEY
-from .store.base import StoreFull, StoreUnavailable
+from .store.base import StoreError
 
-ADMIN_PREFIX = "/__mockbin"
 RESET_HOOKS = "mockbin.reset_hooks"
 
 blueprint = Blueprint("admin", __name__)
@@ -53,27 +53,15 @@ def _store() -> Tuple[Any, Any]:
     """The store and its path rules, or a 404 problem when the stateful mode is off."""
     store = current_app.extensions.get(STORE_KEY)
     if store is None:
-        raise _Problem(problem(
-            404, "Stateful mode is off", "there is no store: start mockbin with --stateful (MOCKBIN_STATEFUL=1)",
-            "urn:mockbin:problem:stateful-off",
-        ))
+        raise Problem(
+            "stateful-off", "there is no store: start mockbin with --stateful (MOCKBIN_STATEFUL=1)"
+        )
     return store, current_app.extensions[RESOURCES_KEY]
 
 
-class _Problem(Exception):
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
-@blueprint.errorhandler(_Problem)
-def _problem(exc: _Problem) -> Response:
-    return exc.response
-
-
-@blueprint.errorhandler(StoreUnavailable)
-def _unavailable(exc: StoreUnavailable) -> Response:
-    return problem(503, "The store is unavailable", str(exc), "urn:mockbin:problem:store-unavailable")
+@blueprint.errorhandler(StoreError)
+def _store_error(exc: StoreError) -> Response:
+    return exc.problem().get_response()
 
 
 @blueprint.get("/store")
@@ -100,13 +88,8 @@ def seed_store() -> Response:
         document = json.loads(request.get_data())
         items, counters = parse(document, resources.paths.seed_problem)
     except (ValueError, RecursionError) as exc:
-        return problem(400, "Invalid store document", str(exc), "urn:mockbin:problem:bad-store-document")
-    try:
-        store.load(items, counters)
-    except StoreFull as exc:
-        from .store.problems import store_full
-
-        return store_full(exc.limit_name, exc.limit).response()
+        raise Problem("bad-store-document", str(exc)) from None
+    store.load(items, counters)
     return Response(status=204)
 
 

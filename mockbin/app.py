@@ -1,8 +1,8 @@
-"""The application factory: routes, CORS, body limit, prefix and the fast lane.
+"""The application factory: routes, CORS, body limit, prefix, journal and the fast lane.
 
 Request flow, outermost first::
 
-    mount (prefix -> SCRIPT_NAME, per-app environ keys)
+    mount (settings into the environ; prefix -> SCRIPT_NAME)
       -> JournalMiddleware (only with --journal; records every request but /__mockbin/)
       -> FastLane (hot echo routes, no Flask dispatch)
         -> Flask (every route, automatic HEAD/OPTIONS, 404/405, errors)
@@ -10,31 +10,31 @@ Request flow, outermost first::
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import NotFound
 
 from . import admin, journal, limits, routes, store
-from .echo import EXCLUDED_HEADERS_KEY, exclusion_pattern
+from .cors import add_cors_headers
 from .fastlane import FastLane, WSGIApp, lane_table
-from .http import HttpbinJSONProvider, add_cors_headers
-from .settings import Settings
+from .jsonify import HttpbinJSONProvider
+from .settings import ENVIRON_KEY, Settings
 
 
 def mount(app: WSGIApp, settings: Settings) -> WSGIApp:
-    """Put per-app values in the environ and serve under ``--prefix``.
+    """Put the settings in every environ and serve under ``--prefix``.
 
-    With a prefix, the prefix moves from ``PATH_INFO`` to ``SCRIPT_NAME``
-    (as a WSGI mount point), so URLs, redirects and links built by the app
-    carry it; paths outside the prefix get the 404 page.
+    The settings reach every handler this one way (``settings_of(environ)``),
+    in the fast lane and under Flask alike.  With a prefix, the prefix moves
+    from ``PATH_INFO`` to ``SCRIPT_NAME`` (as a WSGI mount point), so URLs,
+    redirects and links built by the app carry it; paths outside the prefix
+    get the 404 page.
     """
     prefix = settings.prefix
-    excluded = exclusion_pattern(settings.exclude_headers)
 
-    def mounted(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if excluded is not None:
-            environ[EXCLUDED_HEADERS_KEY] = excluded
+    def mounted(environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ[ENVIRON_KEY] = settings
         if prefix:
             path = environ.get("PATH_INFO", "")
             if path != prefix and not path.startswith(prefix + "/"):
@@ -52,8 +52,7 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     settings = settings if settings is not None else Settings.from_env()
     app = Flask("mockbin", static_folder=None)
     app.json = HttpbinJSONProvider(app)
-    app.extensions["mockbin"] = settings
-    routes.register(app)
+    table = routes.register(app)
     admin.register(app)
 
     max_body_size = settings.max_body_size
@@ -62,12 +61,18 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     def limit_body() -> None:
         limits.enforce(request.environ, max_body_size)
 
-    store.install(app, settings)  # the stateful mode, when on; its hook runs after the limit
+    stateful = store.install(app, settings)  # its hook runs after the limit
+    if stateful is not None:
+        admin.on_reset(app, stateful.clear)
 
     @app.after_request
     def cors(response: Response) -> Response:
         return add_cors_headers(response, request.environ)
 
-    lane = FastLane(app.wsgi_app, lane_table(routes.route_table()), max_body_size)
-    app.wsgi_app = mount(journal.install(app, lane, settings), settings)  # type: ignore[method-assign]
+    wsgi: WSGIApp = FastLane(app.wsgi_app, lane_table(table), max_body_size)
+    recorder = journal.install(app, settings)
+    if recorder is not None:
+        admin.on_reset(app, recorder.clear)
+        wsgi = journal.JournalMiddleware(wsgi, recorder)
+    app.wsgi_app = mount(wsgi, settings)  # type: ignore[method-assign]
     return app

@@ -11,6 +11,7 @@ multipart bodies and URLs decode the same way byte for byte.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Union
 
@@ -18,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
 from .jsonify import loads_or_none
+from .settings import settings_of
 
 Scalar = Union[str, List[str]]
 
@@ -143,18 +145,26 @@ def headers(request: Request) -> Dict[str, str]:
     if not request.environ.get("QUERY_STRING") or "show_env" not in request.args:
         for name in [name for name in shown if name.lower() in ENV_HEADERS]:
             del shown[name]
-    excluded = request.environ.get(EXCLUDED_HEADERS_KEY)
+    excluded = excluded_headers(request.environ)
     if excluded is not None:
         for name in [name for name in shown if excluded.fullmatch(name)]:
             del shown[name]
     return shown
 
 
-EXCLUDED_HEADERS_KEY = "mockbin.excluded_headers"
+def excluded_headers(environ: Dict[str, Any]) -> Optional["re.Pattern[str]"]:
+    """The ``--exclude-headers`` pattern of the app serving this request, or None."""
+    names = settings_of(environ).exclude_headers
+    return exclusion_pattern(names) if names else None
 
 
 def exclusion_pattern(patterns: Iterable[str]) -> Optional["re.Pattern[str]"]:
     """One case-insensitive regex for ``--exclude-headers`` names (``*`` is a wildcard)."""
+    return _exclusion_pattern(tuple(patterns))
+
+
+@functools.lru_cache(maxsize=16)
+def _exclusion_pattern(patterns: Tuple[str, ...]) -> Optional["re.Pattern[str]"]:
     alternatives = [".*".join(re.escape(part) for part in p.split("*")) for p in patterns]
     return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
 

@@ -19,8 +19,8 @@ from flask import Request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import limits
-from .http import JSON, add_cors_headers, cors_headers
-from .jsonify import dumps_bytes
+from .cors import add_cors_headers, cors_headers
+from .jsonify import JSON, dumps_bytes
 from .routes import Route
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]

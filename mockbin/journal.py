@@ -27,12 +27,11 @@ from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, Response, current_app, request
-from werkzeug.exceptions import abort
 
-from .admin import ADMIN_PREFIX, on_reset
 from .echo import header_fields
-from .http import json_response, problem
-from .settings import Settings
+from .jsonify import json_response
+from .problems import Problem
+from .settings import ADMIN_PREFIX, Settings
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 EXTENSION = "mockbin.journal"
@@ -235,28 +234,21 @@ class JournalMiddleware:
         return self.app(environ, recording_start_response)
 
 
-def install(app: Flask, wsgi_app: WSGIApp, settings: Settings) -> WSGIApp:
-    """Register the journal's admin routes; wrap *wsgi_app* when ``--journal`` is on."""
+def install(app: Flask, settings: Settings) -> Optional[Journal]:
+    """Register the journal's admin routes; with ``--journal``, the journal to record into."""
     app.register_blueprint(blueprint, url_prefix=ADMIN_PREFIX)
     if not settings.journal:
-        return wsgi_app
+        return None
     journal = Journal(settings.journal_size, settings.journal_body_size)
     app.extensions[EXTENSION] = journal
-    on_reset(app, journal.clear)
-    return JournalMiddleware(wsgi_app, journal)
+    return journal
 
 
 def _journal() -> Journal:
     journal: Optional[Journal] = current_app.extensions.get(EXTENSION)
     if journal is None:
-        response = problem(
-            404,
-            "Request journal is off",
-            "Start mockbin with --journal (or MOCKBIN_JOURNAL=1) to record requests.",
-            type_="urn:mockbin:problem:journal-off",
-        )
-        abort(response)
-    return journal  # type: ignore[return-value]
+        raise Problem("journal-off", "Start mockbin with --journal (or MOCKBIN_JOURNAL=1) to record requests.")
+    return journal
 
 
 @blueprint.get("/requests")

@@ -17,7 +17,12 @@ import json
 from json.encoder import encode_basestring_ascii as _escape  # C accelerated
 from typing import Any, Iterator, List, Tuple
 
-__all__ = ["dumps", "dumps_bytes", "loads_or_none", "compact"]
+from flask import Response
+from flask.json.provider import JSONProvider
+
+__all__ = ["JSON", "dumps", "dumps_bytes", "loads_or_none", "compact", "json_response", "HttpbinJSONProvider"]
+
+JSON = "application/json"
 
 _INF = float("inf")
 
@@ -173,3 +178,22 @@ def loads_or_none(raw: bytes) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    """A body in httpbin's JSON spelling, ``Content-Type`` then ``Content-Length``."""
+    return Response(dumps_bytes(value), status=status, content_type=JSON)
+
+
+class HttpbinJSONProvider(JSONProvider):
+    """Flask's JSON hooks (``return {...}`` from a view) in httpbin's spelling."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return dumps(obj)
+
+    def loads(self, s: Any, **kwargs: Any) -> Any:
+        return json.loads(s, **kwargs)
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        value = args[0] if len(args) == 1 else (list(args) or kwargs)
+        return json_response(value)

@@ -3,39 +3,26 @@
 A declared ``Content-Length`` above the limit is refused before a byte of the
 body is read.  A chunked body (no declared length) is read through
 :class:`LimitedInput`, which stops one byte past the limit and raises
-:class:`BodyTooLarge`; the app turns that into a 413 problem document.
+:func:`body_too_large`, a 413 problem document.
 """
 
 from __future__ import annotations
 
 from typing import Any, BinaryIO, Iterator, List, Optional
 
-from flask import Response
-from werkzeug.exceptions import HTTPException, NotImplemented
+from werkzeug.exceptions import NotImplemented
 
-from .http import problem
+from .problems import Problem
 from .settings import describe
 
 
-class BodyTooLarge(HTTPException):
+def body_too_large(limit: int) -> Problem:
     """The request body is larger than ``--max-body-size`` allows."""
-
-    code = 413
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
-        response = problem(
-            413,
-            "Request body too large",
-            f"The request body exceeds the limit of {self.limit} bytes "
-            f"set by {describe('max_body_size')}.",
-            type_="urn:mockbin:problem:body-too-large",
-            limit=self.limit,
-        )
-        return response
+    return Problem(
+        "body-too-large",
+        f"The request body exceeds the limit of {limit} bytes set by {describe('max_body_size')}.",
+        limit=limit,
+    )
 
 
 class LimitedInput:
@@ -49,7 +36,7 @@ class LimitedInput:
     def _account(self, chunk: bytes) -> bytes:
         self._seen += len(chunk)
         if self._seen > self._limit:
-            raise BodyTooLarge(self._limit)
+            raise body_too_large(self._limit)
         return chunk
 
     def _cap(self, size: Optional[int]) -> int:
@@ -98,7 +85,7 @@ def enforce(environ: dict, limit: int) -> None:
         except ValueError:
             declared = -1
         if declared > limit:
-            raise BodyTooLarge(limit)
+            raise body_too_large(limit)
     elif environ.get("wsgi.input_terminated"):
         environ["wsgi.input"] = LimitedInput(environ["wsgi.input"], limit)
     elif environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":

@@ -246,8 +246,8 @@ def test_build_stage_files_are_enough_to_build_the_wheel(tmp_path: Path) -> None
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-        assert "mockbin = mockbin.cli:main" in archive.read(entry_points).decode()
-    assert {"mockbin/healthcheck.py", "mockbin/workers.py", "mockbin/logs.py", "mockbin/app.py"} <= set(names)
+        assert "mockbin = mockbin.serving.cli:main" in archive.read(entry_points).decode()
+    assert {"mockbin/serving/healthcheck.py", "mockbin/serving/workers.py", "mockbin/serving/logs.py", "mockbin/app.py"} <= set(names)
 
 
 # -- the image's commands, run as the image runs them ------------------------

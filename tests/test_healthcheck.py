@@ -18,7 +18,7 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-from mockbin.healthcheck import HEALTH_PATH, Unhealthy, check, health_url, loopback
+from mockbin.serving.healthcheck import HEALTH_PATH, Unhealthy, check, health_url, loopback
 from support.servers import HOST, ServerProcess, free_port, mockbin_argv
 
 PREFIX = "/httpbin"
@@ -170,6 +170,6 @@ def test_starts_without_flask_or_gunicorn() -> None:
     )
     lines = result.stderr.splitlines()
     imported: List[str] = [line.rsplit("|", 1)[-1].strip() for line in lines if "|" in line]
-    assert "mockbin.healthcheck" in imported
+    assert "mockbin.serving.healthcheck" in imported
     heavy = [name for name in imported if name.split(".")[0] in ("flask", "werkzeug", "gunicorn", "jinja2")]
     assert heavy == []

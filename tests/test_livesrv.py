@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from mockbin import create_app
-from mockbin.livesrv import LiveServer
+from mockbin.testing.livesrv import LiveServer
 from mockbin.settings import Settings
 from support.rawhttp import read_response
 

@@ -19,8 +19,8 @@ from typing import Dict, List, Tuple
 import pytest
 import requests
 
-from mockbin.healthcheck import HEALTH_PATH, Unhealthy, check
-from mockbin.serve import gunicorn_options
+from mockbin.serving.healthcheck import HEALTH_PATH, Unhealthy, check
+from mockbin.serving.gunicorn import gunicorn_options
 from mockbin.settings import Settings
 from support.servers import HOST, free_port
 
@@ -120,9 +120,9 @@ def test_settings_reach_gunicorn() -> None:
     with socket.socket() as sock:
         options = gunicorn_options(settings, sock)
     assert options["timeout"] == 45 and options["graceful_timeout"] == 7
-    assert options["logger_class"] == "mockbin.logs.JsonLogger"
+    assert options["logger_class"] == "mockbin.serving.logs.JsonLogger"
     assert options["accesslog"] is None and options["errorlog"] == "-"
-    assert options["worker_class"] == "mockbin.workers.SyncWorker"
+    assert options["worker_class"] == "mockbin.serving.workers.SyncWorker"
 
 
 def test_bad_log_format_is_a_one_line_usage_error() -> None:

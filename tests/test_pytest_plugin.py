@@ -514,5 +514,5 @@ def test_plugin_is_registered_by_entry_point():
     from importlib.metadata import entry_points
 
     found = [ep for ep in entry_points(group="pytest11") if ep.name == "mockbin"]
-    assert [ep.value for ep in found] == ["mockbin.pytest_plugin"]
-    assert sys.modules.get("mockbin.pytest_plugin") is not None  # loaded into this very session
+    assert [ep.value for ep in found] == ["mockbin.testing.plugin"]
+    assert sys.modules.get("mockbin.testing.plugin") is not None  # loaded into this very session

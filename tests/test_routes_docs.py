@@ -250,7 +250,7 @@ def test_openapi_follows_any_route_table():
     app.add_url_rule("/probe/<int:n>/<path:rest>", "probe.deep", probe)
     app.add_url_rule("/probe/<name>/<any(red, blue):colour>/<float:ratio>", "probe.mixed", probe, methods=["PUT", "TRACE"])
     with app.app_context():
-        from mockbin.openapi import document
+        from mockbin.catalog.openapi import document
 
         spec = document(app)
     validate(spec)

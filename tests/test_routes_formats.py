@@ -166,7 +166,7 @@ def test_brotli_is_stored_not_compressed(oracle_app, mockbin_app):
 @pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 1 << 20, (1 << 20) + 1, (1 << 24) + 5])
 def test_brotli_encoder_round_trips(size):
     """Every size boundary of the encoder (4, 5, 6 length nibbles; a second meta-block) decodes back."""
-    from mockbin.compression import brotli
+    from mockbin.routes.compression import brotli
 
     data = (bytes(range(256)) * (size // 256 + 1))[:size]
     assert brotlicffi.decompress(brotli(data)) == data

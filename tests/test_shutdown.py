@@ -20,7 +20,7 @@ from typing import Iterator, List
 
 import pytest
 
-from mockbin.healthcheck import HEALTH_PATH, Unhealthy, check
+from mockbin.serving.healthcheck import HEALTH_PATH, Unhealthy, check
 from support.servers import HOST, ServerProcess, free_port, mockbin_argv
 
 WORKERS = [pytest.param("16", id="gthread"), pytest.param("1", id="sync")]

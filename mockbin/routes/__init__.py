@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from flask import Flask, request
 
+from ..catalog import publish
 from . import (
     auth,
     caching,
@@ -137,8 +138,12 @@ def with_request(view: Callable[..., Any]) -> Callable[..., Any]:
     return flask_view
 
 
-def register(app: Flask) -> None:
-    adapted = {}
-    for route in route_table():
+def register(app: Flask) -> Tuple[Route, ...]:
+    """Add every route of the table to *app*; the table is returned and published for the catalogue."""
+    table = route_table()
+    adapted: Dict[Callable[..., Any], Callable[..., Any]] = {}
+    for route in table:
         view = adapted.setdefault(route.view, with_request(route.view))
         app.add_url_rule(route.rule, route.endpoint, view, methods=list(route.methods))
+    publish(app, table)
+    return table

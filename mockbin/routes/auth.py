@@ -16,10 +16,10 @@ from flask import Response
 from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Request
 
-from .. import digest
+from . import digest
 from ..echo import body
-from ..http import json_response
-from ..wire import set_cookie
+from ..jsonify import json_response
+from .wire import set_cookie
 from .status import status_response
 
 Answer = Union[Response, Dict[str, Any]]

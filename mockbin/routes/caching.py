@@ -20,8 +20,8 @@ from werkzeug.http import http_date
 from werkzeug.wrappers import Request
 
 from ..echo import GET_KEYS, echo
-from ..http import json_response
-from ..query import invalid
+from ..jsonify import json_response
+from .query import invalid
 
 # What RFC 9110 allows in a field value (and gunicorn checks): tab, space,
 # visible ASCII and the obs-text bytes 0x80-0xFF, sent as Latin-1.

@@ -15,8 +15,8 @@ from typing import Any, Dict, Iterable, Optional
 from flask import Response, redirect, url_for
 from werkzeug.wrappers import Request
 
-from ..http import problem
-from ..wire import set_cookie as add_cookie, value_problem
+from ..problems import Problem
+from .wire import set_cookie as add_cookie, value_problem
 
 # Analytics cookies of the hosted httpbin.org, hidden unless the query has show_env.
 TRACKING_COOKIES = (
@@ -60,7 +60,7 @@ def _back_to_cookies(request: Request, cookies: Iterable[Any], delete: bool) -> 
     for name, _ in cookies:
         refused = _name_problem(name)
         if refused is not None:
-            return problem(400, "Invalid cookie name", refused, type_="urn:mockbin:problem:invalid-cookie")
+            raise Problem("invalid-cookie", refused)
     response = redirect(url_for("cookies.list_cookies"))
     secure = request.environ.get("wsgi.url_scheme") == "https"
     for name, value in cookies:

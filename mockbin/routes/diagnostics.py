@@ -12,11 +12,12 @@ import socket
 from typing import Dict, Iterator, Tuple
 from urllib.parse import quote
 
-from flask import Response, current_app
+from flask import Response
 from werkzeug.wrappers import Request
 
-from .. import __version__
-from ..echo import EXCLUDED_HEADERS_KEY, header_fields
+from ..version import __version__
+from ..echo import excluded_headers, header_fields
+from ..settings import settings_of
 
 HOSTNAME_PLACEHOLDER = "mockbin"
 DUMP_TYPE = "text/plain; charset=utf-8"
@@ -24,7 +25,7 @@ DUMP_TYPE = "text/plain; charset=utf-8"
 
 def hostname(request: Request) -> Dict[str, str]:
     """The server's host name; a fixed placeholder unless --expose-hostname is on."""
-    exposed = current_app.extensions["mockbin"].expose_hostname
+    exposed = settings_of(request.environ).expose_hostname
     return {"hostname": socket.gethostname() if exposed else HOSTNAME_PLACEHOLDER}
 
 
@@ -49,7 +50,7 @@ def request_headers(environ: dict) -> Iterator[Tuple[str, str]]:
     WSGI keeps no original spelling, so names come back title-cased
     (``X-Request-Id``); repeated fields were already joined with commas.
     """
-    excluded = environ.get(EXCLUDED_HEADERS_KEY)
+    excluded = excluded_headers(environ)
     fields = [
         (name, value)
         for name, value in header_fields(environ)

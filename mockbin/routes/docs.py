@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response, current_app
 from werkzeug.wrappers import Request
 
-from .. import landing, openapi
-from ..http import json_response
+from ..catalog import landing, openapi
+from ..jsonify import json_response
 
 
 def index(request: Request) -> Response:

@@ -3,7 +3,7 @@
 Every answer matches httpbin 0.10.4 byte for byte where httpbin is
 deterministic, including its silent caps (100 KiB of random bytes, 10 MiB of
 drip, 100 stream lines, 200 links) and its parameter quirks (see
-``mockbin/query.py``).  Where httpbin crashes on bad input, mockbin answers
+``mockbin/routes/query.py``).  Where httpbin crashes on bad input, mockbin answers
 400 with a problem document; where a request would take longer than
 ``--max-duration`` or generate more than ``--max-generated-size``, it answers
 400 naming the setting -- except ``/delay``, which is cut to the maximum
@@ -27,19 +27,19 @@ from werkzeug.wrappers import Request
 
 from ..echo import BODY_KEYS, echo
 from ..jsonify import compact
-from ..pacing import Pacer
-from ..query import (
+from ..settings import settings_of
+from .pacing import Pacer
+from .query import (
     check_duration,
     check_size,
     invalid,
     lookup,
     lookup_exact,
-    settings,
     to_float,
     to_int,
     to_seconds,
 )
-from ..randbytes import chunks, source
+from .randbytes import chunks, source
 
 OCTETS = "application/octet-stream"
 PLAIN = "text/plain; charset=utf-8"
@@ -81,7 +81,7 @@ def _chunk_size(args: MultiDict) -> int:
 def random_bytes(request: Request, n: int) -> Response:
     """n random bytes (at most 100 KiB); the same n bytes for the same ?seed= as httpbin."""
     n = min(n, BYTES_CAP)
-    check_size("a body", n, parameter="n")
+    check_size(request, "a body", n, parameter="n")
     take = source(_seed(request.args))
     return Response(take(n), content_type=OCTETS)
 
@@ -89,7 +89,7 @@ def random_bytes(request: Request, n: int) -> Response:
 def stream_random_bytes(request: Request, n: int) -> Response:
     """n random bytes (at most 100 KiB) streamed in chunks of ?chunk_size= bytes; ?seed= as /bytes."""
     n = min(n, BYTES_CAP)
-    check_size("a body", n, parameter="n")
+    check_size(request, "a body", n, parameter="n")
     take = source(_seed(request.args))
     body = chunks(take, n, _chunk_size(request.args))
     return Response(body, headers=[("Content-Type", OCTETS)])
@@ -110,7 +110,7 @@ def stream_lines(request: Request, n: int) -> Response:
 
 def delay(request: Request, delay: str) -> Dict[str, Any]:
     """Waits delay seconds (cut to --max-duration, 10 s by default), then echoes the request."""
-    seconds = min(to_seconds("delay", delay), settings().max_duration)
+    seconds = min(to_seconds("delay", delay), settings_of(request.environ).max_duration)
     described = echo(request, DELAY_KEYS)
     Pacer(request.environ).wait(seconds)
     return described
@@ -140,8 +140,8 @@ def drip(request: Request) -> Response:
         raise invalid("duration", args["duration"], "a number of seconds, 0 or more")
     if not 100 <= code <= 999:
         raise invalid("code", args["code"], "an HTTP status code (100 to 999)")
-    check_duration("delay + duration", initial + duration, parameter="duration")
-    check_size("a body", numbytes, parameter="numbytes")
+    check_duration(request, "delay + duration", initial + duration, parameter="duration")
+    check_size(request, "a body", numbytes, parameter="numbytes")
     pacer = Pacer(request.environ)
     if initial:
         pacer.wait(initial)
@@ -204,7 +204,7 @@ def byte_range(request: Request, numbytes: int) -> Response:
     if numbytes <= 0 or numbytes > BYTES_CAP:
         message = f"number of bytes must be in the range (0, {BYTES_CAP}]"
         return Response(message, status=404, headers=tag, content_type=PLAIN)
-    check_size("a resource", numbytes, parameter="numbytes")
+    check_size(request, "a resource", numbytes, parameter="numbytes")
     chunk_size = _chunk_size(request.args)
     duration = _number(request.args, "duration", 0.0)
     first, last = requested_range(request.environ.get("HTTP_RANGE"), numbytes)
@@ -213,7 +213,7 @@ def byte_range(request: Request, numbytes: int) -> Response:
         return Response(status=416, headers=unsatisfiable, content_type=PLAIN)
     if duration != duration or duration < 0:
         raise invalid("duration", request.args["duration"], "a number of seconds, 0 or more")
-    check_duration("duration", duration, parameter="duration")
+    check_duration(request, "duration", duration, parameter="duration")
     body = _range_body(first, last, chunk_size, duration / numbytes, Pacer(request.environ))
     headers = [("Content-Type", OCTETS)] + tag
     headers += [("Content-Length", str(last + 1 - first)), ("Content-Range", f"bytes {first}-{last}/{numbytes}")]

@@ -16,10 +16,10 @@ from flask import Response
 from werkzeug.wrappers import Request
 
 from ..echo import GET_KEYS, echo
-from ..http import json_response
+from ..jsonify import json_response
 from ..jsonify import compact
-from ..pacing import Pacer
-from ..query import check_duration, check_size, invalid, lookup_exact, to_duration, to_float, to_int
+from .pacing import Pacer
+from .query import check_duration, check_size, invalid, lookup_exact, to_duration, to_float, to_int
 
 SSE_TYPE = "text/event-stream"
 SSE_COUNT = 10
@@ -45,8 +45,8 @@ def sse(request: Request) -> Response:
     duration = SSE_DURATION if raw is None else to_duration("duration", raw)
     raw = lookup_exact(args, "delay")
     initial = 0.0 if raw is None else to_duration("delay", raw)
-    check_duration("delay + duration", initial + duration, parameter="duration")
-    check_size("events", count * len(event(count - 1, _MAX_TIMESTAMP)), parameter="count")
+    check_duration(request, "delay + duration", initial + duration, parameter="duration")
+    check_size(request, "events", count * len(event(count - 1, _MAX_TIMESTAMP)), parameter="count")
 
     pacer = Pacer(request.environ)
     if initial:

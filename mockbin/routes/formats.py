@@ -14,11 +14,10 @@ from typing import Any, Callable, Dict
 from flask import Response
 from werkzeug.wrappers import Request
 
-from .. import compression
+from . import compression
 from ..echo import body, echo
-from ..http import JSON
-from ..jsonify import dumps_bytes
-from ..resources import asset
+from ..jsonify import JSON, dumps_bytes
+from .assets import asset
 
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain"  # httpbin sends robots.txt and /deny without a charset

@@ -15,7 +15,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request
 
 from ..jsonify import compact
-from ..resources import asset
+from .assets import asset
 
 # (substring of Accept, format), tried in this order; the media types are
 # also listed, in this order, in the 406 body.

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Tuple, Union
 
-from flask import Response, current_app, redirect, url_for
+from flask import Response, redirect, url_for
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Request
 
-from .. import redirect_policy
+from . import redirect_policy
 from ..echo import GET_KEYS, echo
-from ..http import problem
-from ..settings import describe
-from ..wire import value_problem
+from ..problems import Problem
+from ..settings import describe, settings_of
+from .wire import value_problem
 
-BAD_REDIRECT = "urn:mockbin:problem:invalid-redirect"
-FORBIDDEN_REDIRECT = "urn:mockbin:problem:redirect-not-allowed"
 
 Answer = Union[Response, Dict[str, Any]]
 
@@ -78,60 +76,51 @@ def query_value(request: Request, name: str) -> Optional[str]:
 
 def redirect_to(request: Request) -> Response:
     """Redirect to the url query parameter, with status_code (3xx) if given, for any method."""
-    status, error = _redirect_status(query_value(request, "status_code"))
-    if error is not None:
-        return error
-    url = query_value(request, "url")
-    error = _unusable_target(url)
-    if error is not None:
-        return error
-    assert url is not None
-    allowed = current_app.extensions["mockbin"].allowed_redirect_domains
+    status = _redirect_status(query_value(request, "status_code"))
+    url = _usable_target(query_value(request, "url"))
+    allowed = settings_of(request.environ).allowed_redirect_domains
     refusal = redirect_policy.refusal(url, allowed)
     if refusal is not None:
-        return _forbidden(refusal, allowed)
+        raise _forbidden(refusal, allowed)
     response = Response(b"", status=status)
     response.headers["Location"] = url  # Werkzeug sends it IRI->URI encoded, as for httpbin
     return response
 
 
-def _redirect_status(text: Optional[str]) -> Tuple[int, Optional[Response]]:
+def _redirect_status(text: Optional[str]) -> int:
     """302, or the status_code parameter when it is a 3xx; 400 when it is not a number."""
     if text is None:
-        return 302, None
+        return 302
     try:
         code = int(text)
     except ValueError:
-        return 302, _bad(f"status_code={text!r} is not a number; use a 3xx code such as 301 or 307.")
-    return (code if 300 <= code < 400 else 302), None
+        raise _bad(f"status_code={text!r} is not a number; use a 3xx code such as 301 or 307.") from None
+    return code if 300 <= code < 400 else 302
 
 
-def _unusable_target(url: Optional[str]) -> Optional[Response]:
-    """A 400 for a missing url or one that cannot become a ``Location`` header."""
+def _usable_target(url: Optional[str]) -> str:
+    """The url parameter; a 400 when it is missing or cannot become a ``Location`` header."""
     if url is None:
-        return _bad("The url query parameter is required, e.g. /redirect-to?url=/get.")
+        raise _bad("The url query parameter is required, e.g. /redirect-to?url=/get.")
     if "\r" in url or "\n" in url:
-        return _bad("The url contains a line break (CR or LF), which a Location header cannot carry.")
+        raise _bad("The url contains a line break (CR or LF), which a Location header cannot carry.")
     try:
         encoded = iri_to_uri(url)
     except (ValueError, UnicodeError) as exc:
-        return _bad(f"The url {url!r} is not a valid URL: {exc}.")
+        raise _bad(f"The url {url!r} is not a valid URL: {exc}.") from None
     problem_text = value_problem(encoded)
     if problem_text is not None:
-        return _bad(f"The url cannot be sent as a Location header: {problem_text}.")
-    return None
+        raise _bad(f"The url cannot be sent as a Location header: {problem_text}.")
+    return url
 
 
-def _bad(detail: str) -> Response:
-    return problem(400, "Invalid redirect", detail, type_=BAD_REDIRECT)
+def _bad(detail: str) -> Problem:
+    return Problem("invalid-redirect", detail)
 
 
-def _forbidden(refused: str, allowed: Tuple[str, ...]) -> Response:
+def _forbidden(refused: str, allowed: Tuple[str, ...]) -> Problem:
     detail = (
         f"This server does not redirect to {refused}. Allowed hosts: {', '.join(allowed)}; "
         f"relative URLs are always allowed. Set by {describe('allowed_redirect_domains')}."
     )
-    return problem(
-        403, "Redirect target not allowed", detail, type_=FORBIDDEN_REDIRECT,
-        allowed_hosts=list(allowed),
-    )
+    return Problem("redirect-not-allowed", detail, allowed_hosts=list(allowed))

@@ -14,9 +14,9 @@ from typing import Dict, List, Tuple, Union
 from flask import Response
 from werkzeug.wrappers import Request
 
-from ..http import JSON, problem
-from ..jsonify import dumps_bytes
-from ..wire import header_problem
+from ..jsonify import JSON, dumps_bytes
+from ..problems import Problem
+from .wire import header_problem
 
 Pair = Tuple[str, str]
 MAX_RENDERINGS = 16  # the length settles in two or three; this only bounds a bug
@@ -27,7 +27,7 @@ def response_headers(request: Request) -> Response:
     pairs: List[Pair] = list(request.args.items(multi=True))  # grouped by name, as httpbin
     refused = unsendable(pairs)
     if refused is not None:
-        return problem(400, "Header cannot be sent", refused, type_="urn:mockbin:problem:invalid-header")
+        raise Problem("invalid-header", refused)
     length = len(dumps_bytes([[name, values] for name, values in request.args.lists()]))
     body = render(length, pairs)
     for _ in range(MAX_RENDERINGS):

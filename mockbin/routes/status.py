@@ -24,7 +24,7 @@ from flask import Response
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request
 
-from ..http import problem
+from ..problems import Problem
 
 # Bodies and headers of the codes httpbin answers specially.  The teapot is
 # mockbin's own drawing; the other strings are httpbin's literal answers.
@@ -45,8 +45,6 @@ NOT_ACCEPTABLE = json.dumps(
 FAKE_BASIC_CHALLENGE = 'Basic realm="Fake Realm"'
 REDIRECT_CODES = frozenset((301, 302, 303, 305, 307))
 LOWEST_CODE, HIGHEST_CODE = 100, 999  # a status line has exactly three digits
-
-INVALID = "urn:mockbin:problem:invalid-status-code"
 
 Choice = Tuple[int, float]
 
@@ -86,9 +84,7 @@ def status(request: Request, codes: str) -> Response:
     parsed = parse_codes(codes)
     if isinstance(parsed, Response):
         return parsed
-    invalid = check_choices(parsed)
-    if invalid is not None:
-        return invalid
+    check_choices(parsed)
     return status_response(draw(parsed), request.script_root)
 
 
@@ -97,8 +93,8 @@ def invalid_status_code() -> Response:
     return Response("Invalid status code", status=400, mimetype="text/plain")
 
 
-def bad_codes(detail: str) -> Response:
-    return problem(400, "Invalid status code", detail, type_=INVALID)
+def bad_codes(detail: str) -> Problem:
+    return Problem("invalid-status-code", detail)
 
 
 def parse_codes(codes: str) -> Union[List[Choice], Response]:
@@ -116,7 +112,7 @@ def parse_codes(codes: str) -> Union[List[Choice], Response]:
     for item in codes.split(","):
         code, colon, weight = item.partition(":")
         if ":" in weight:
-            return bad_codes(f"{item!r} has more than one ':'; write each choice as CODE or CODE:WEIGHT.")
+            raise bad_codes(f"{item!r} has more than one ':'; write each choice as CODE or CODE:WEIGHT.")
         try:
             choices.append((int(code), float(weight) if colon else 1.0))
         except ValueError:
@@ -124,19 +120,18 @@ def parse_codes(codes: str) -> Union[List[Choice], Response]:
     return choices
 
 
-def check_choices(choices: Sequence[Choice]) -> Optional[Response]:
-    """A 400 unless every code can be sent and the weights make a distribution."""
+def check_choices(choices: Sequence[Choice]) -> None:
+    """Raise a 400 unless every code can be sent and the weights make a distribution."""
     for code, weight in choices:
         if not LOWEST_CODE <= code <= HIGHEST_CODE:
-            return bad_codes(
+            raise bad_codes(
                 f"{code} is not a status code HTTP can carry; use a code from "
                 f"{LOWEST_CODE} to {HIGHEST_CODE}."
             )
         if not math.isfinite(weight) or weight < 0:
-            return bad_codes(f"The weight {weight!r} of {code} must be a finite number of at least 0.")
+            raise bad_codes(f"The weight {weight!r} of {code} must be a finite number of at least 0.")
     if len(choices) > 1 and not sum(weight for _, weight in choices) > 0:
-        return bad_codes("The weights add up to 0; give at least one code a positive weight.")
-    return None
+        raise bad_codes("The weights add up to 0; give at least one code a positive weight.")
 
 
 def draw(choices: Sequence[Choice]) -> int:

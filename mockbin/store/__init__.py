@@ -17,7 +17,7 @@ from flask import Flask
 
 from ..settings import Settings, SettingsError, describe
 from .base import UNLIMITED, Limits, Store, StoreUnavailable
-from .urls import StoreURLError, parse_url
+from ..settings.store_urls import StoreURLError, parse_url
 
 STORE_KEY = "mockbin.store"
 RESOURCES_KEY = "mockbin.resources"
@@ -48,7 +48,8 @@ def open_store(url: str, limits: Limits = UNLIMITED) -> Store:
         store = RedisStore(_without_query(spec.url), spec.options["prefix"], limits)
     except ImportError:
         raise SettingsError(
-            f"{describe('store')} {spec.url} needs the redis package: pip install 'mockbin[redis]'"
+            f"{describe('store')} {spec.url} needs the redis package: pip install redis "
+            "(or, in a mockbin checkout, pip install '.[redis]')"
         ) from None
     except StoreUnavailable as exc:
         raise SettingsError(f"cannot open the store: {exc}") from None
@@ -90,11 +91,9 @@ def install(app: Flask, settings: Settings) -> Optional[Store]:
             "or leave --store empty for an embedded SQLite file"
         )
     store = open_store(url, Limits(settings.store_max_items, settings.store_max_bytes))
-    from .. import admin
     from . import resources
 
     app.extensions[STORE_KEY] = store
-    admin.on_reset(app, store.clear)
     app.extensions[RESOURCES_KEY] = resources.register(app, store, settings)
     return store
 

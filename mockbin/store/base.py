@@ -25,12 +25,19 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Dict, List, Optional, Tuple
 
+from ..problems import Problem
+from ..settings import describe
+
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _JSON_STARTS = frozenset(b' \t\r\n{["-0123456789tfn')
 
 
 class StoreError(Exception):
     """Base class of the errors a backend reports."""
+
+    def problem(self) -> Problem:
+        """What a client is told."""
+        raise NotImplementedError
 
 
 class StoreFull(StoreError):
@@ -41,9 +48,20 @@ class StoreFull(StoreError):
         self.limit_name = limit_name  # "store_max_items" or "store_max_bytes"
         self.limit = limit
 
+    def problem(self) -> Problem:
+        return Problem(
+            "store-full",
+            f"This write would take the store past {describe(self.limit_name)} = {self.limit}; "
+            "nothing was changed. Delete items, reset the store, or raise the limit.",
+            limit=self.limit,
+        )
+
 
 class StoreUnavailable(StoreError):
     """The backend cannot be reached or refused to work (Redis down, disk full, ...)."""
+
+    def problem(self) -> Problem:
+        return Problem("store-unavailable", str(self))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from typing import Optional
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_date, parse_etags
 
+from ..problems import Problem
+
 NOT_MODIFIED = 304
 FAILED = 412
 
@@ -55,6 +57,16 @@ def _match(value: str, current: Current, strong: bool) -> bool:
     if current.etag is None:
         return False
     return tags.is_strong(current.etag) if strong else tags.contains_weak(current.etag)
+
+
+def quote_etag(etag: str) -> str:
+    return f'"{etag}"'
+
+
+def precondition_failed(detail: str, etag: Optional[str]) -> Problem:
+    """412, with the current ETag so the client can retry against it."""
+    headers = {"ETag": quote_etag(etag)} if etag else None
+    return Problem("precondition-failed", detail, headers)
 
 
 def is_conditional(headers: Headers) -> bool:

@@ -28,7 +28,7 @@ from typing import List, Optional, Sequence, Tuple
 from flask import Response
 from werkzeug.datastructures import Headers
 
-from .problems import Problem
+from ..problems import Problem
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -48,7 +48,6 @@ def read_key(headers: Headers) -> Optional[str]:
     key = re.sub(r"\\(.)", r"\1", quoted.group(1)) if quoted else value if _BARE.fullmatch(value) else None
     if not key or len(key) > MAX_KEY_LENGTH:
         raise Problem(
-            400,
             "idempotency-key-invalid",
             f"{HEADER} must be a quoted string of 1 to {MAX_KEY_LENGTH} printable ASCII characters, "
             'like Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324" (sent once)',
@@ -129,13 +128,11 @@ def check(existing: bytes, fp: str) -> Response:
     record = Record.decode(existing)
     if record.state != "done":
         raise Problem(
-            409,
             "idempotency-key-in-flight",
             f"a request with this {HEADER} is still being processed; retry after it has completed",
         )
     if record.fingerprint != fp:
         raise Problem(
-            422,
             "idempotency-key-reused",
             f"this {HEADER} was used for a different request (method, path, Content-Type or body differ); "
             "use a new key for a new request",

@@ -13,7 +13,7 @@ from typing import List, Mapping, Optional
 from urllib.parse import quote
 
 from ..settings import describe
-from .problems import Problem
+from ..problems import Problem
 
 DEFAULT_PER_PAGE = 10  # json-server's default when _page is given alone
 PAGE_STYLE = ("_page", "_per_page")
@@ -79,7 +79,7 @@ def _within(value: int, name: str, max_page: int) -> None:
 
 
 def _bad(detail: str) -> Problem:
-    return Problem(400, "bad-pagination", detail)
+    return Problem("bad-pagination", detail)
 
 
 def quote_path(path: str) -> str:

@@ -17,7 +17,7 @@ import jsonpatch
 import jsonpointer
 
 from .base import loads
-from .problems import Problem
+from ..problems import Problem
 
 MERGE = "merge"
 JSON_PATCH = "json-patch"
@@ -45,7 +45,6 @@ def patch_kind(content_type: Optional[str]) -> str:
     if kind is None:
         shown = media or "no Content-Type"
         raise Problem(
-            415,
             "unsupported-patch-format",
             f"PATCH with {shown} is not supported; send application/merge-patch+json "
             "(RFC 7396) or application/json-patch+json (RFC 6902).",
@@ -78,7 +77,7 @@ def apply(kind: str, target: Any, document: Any) -> Any:
             result = jsonpatch.JsonPatch([operation]).apply(result, in_place=True)
         except jsonpatch.JsonPatchTestFailed:
             raise Problem(
-                409, "patch-conflict", f"{where} failed: the value there differs from the tested value"
+                "patch-conflict", f"{where} failed: the value there differs from the tested value"
             ) from None
         except (
             jsonpatch.JsonPatchConflict,
@@ -88,7 +87,7 @@ def apply(kind: str, target: Any, document: Any) -> Any:
             IndexError,
         ) as exc:
             raise Problem(
-                409, "patch-conflict", f"{where} does not apply to the stored item: {exc}"
+                "patch-conflict", f"{where} does not apply to the stored item: {exc}"
             ) from None
         except jsonpatch.InvalidJsonPatch as exc:
             raise _malformed(f"{where}: {exc}") from None
@@ -126,7 +125,7 @@ def _check_operations(document: Any) -> None:
                 raise _malformed(f"{where} has {member} {operation[member]!r}, not a JSON Pointer (RFC 6901)")
         if op == "remove" and operation["path"] == "":
             raise Problem(
-                422, "patch-result-invalid", f"{where} removes the whole document; the result would be empty"
+                "patch-result-invalid", f"{where} removes the whole document; the result would be empty"
             )
 
 
@@ -135,7 +134,7 @@ def _is_pointer(value: Any) -> bool:
 
 
 def _malformed(detail: str) -> Problem:
-    return Problem(400, "malformed-patch", detail)
+    return Problem("malformed-patch", detail)
 
 
 def _reason(exc: ValueError) -> str:

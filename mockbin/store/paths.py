@@ -17,8 +17,8 @@ from typing import Any, Optional
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, RequestRedirect
 
-from ..admin import ADMIN_PREFIX
-from .problems import Problem
+from ..settings import ADMIN_PREFIX
+from ..problems import Problem
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
@@ -76,7 +76,7 @@ def _checked(path: str, environ: dict) -> str:
     """*path* (a WSGI latin-1 string) as text, or a 400 problem saying what is wrong with it."""
 
     def bad(detail: str) -> Problem:
-        return Problem(400, "bad-path", detail)
+        return Problem("bad-path", detail)
 
     raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
     if _ENCODED_SLASH.search(raw_uri.split("?", 1)[0]):

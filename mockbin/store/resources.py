@@ -24,25 +24,24 @@ from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 from werkzeug.routing import Map
 
-from ..settings import Settings
+from ..settings import Settings, settings_of
 from . import idempotency, patching
 from .base import (
     DEFAULT_CONTENT_TYPE,
     Item,
     Receipt,
     Store,
-    StoreFull,
-    StoreUnavailable,
+    StoreError,
     child_of,
     dumps,
     etag_of,
     parse_json,
 )
-from .conditions import FAILED, Current, evaluate, is_conditional, preference
+from ..problems import Problem
+from .conditions import FAILED, Current, evaluate, is_conditional, precondition_failed, preference, quote_etag
 from .idempotency import build_response
 from .pages import Page, parse_page, quote_path
 from .paths import Paths
-from .problems import Problem, precondition_failed, quote_etag, store_full
 
 ALLOW = "GET, HEAD, PUT, POST, PATCH, DELETE, OPTIONS"
 EXPOSE = (
@@ -50,39 +49,16 @@ EXPOSE = (
     "Preference-Applied, Accept-Patch, Idempotent-Replayed"
 )
 JSON = "application/json"
+RESOURCE_KEY = "mockbin.resource"  # environ: this request is answered by the stateful mode
 MAX_ATTEMPTS = 50  # compare-and-set rounds before answering 409
 Parts = Tuple[int, List[Tuple[str, str]], bytes]  # status, headers, body
 
 
-@dataclass(frozen=True)
-class Config:
-    """The settings the resource handlers read (see the stateful block of Settings)."""
-
-    prefix: str = ""
-    max_page: int = 1000
-    require_if_match: bool = False
-    inject_id: bool = True
-    id_field: str = "id"
-    key_ttl: int = 86400
-    require_key: bool = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "Config":
-        return cls(
-            settings.store_prefix,
-            settings.store_max_page,
-            settings.require_if_match,
-            settings.store_inject_id,
-            settings.store_id_field,
-            settings.idempotency_key_ttl,
-            settings.require_idempotency_key,
-        )
-
-
 def register(app: Flask, store: Store, settings: Settings) -> "Resources":
     """Answer requests to resource paths (run after the body limit hook)."""
-    resources = Resources(store, Config.from_settings(settings), app.url_map)
+    resources = Resources(store, settings.store_prefix, app.url_map)
     app.before_request(resources.before_request)
+    app.after_request(resources.after_request)
     return resources
 
 
@@ -91,11 +67,25 @@ def is_json_type(content_type: str) -> bool:
     return media == JSON or media.endswith("+json")
 
 
+def _with_id(settings: Settings, body: bytes, content_type: str, number: str) -> bytes:
+    """The stored body: a JSON object gets its id; anything else stays verbatim."""
+    if not settings.store_inject_id or not is_json_type(content_type):
+        return body
+    ok, value = parse_json(body)
+    if not ok or not isinstance(value, dict):
+        return body
+    field = settings.store_id_field
+    if field in value:
+        value[field] = int(number)
+    else:
+        value = {field: int(number), **value}
+    return dumps(value)
+
+
 class Resources:
-    def __init__(self, store: Store, config: Config, url_map: Map) -> None:
+    def __init__(self, store: Store, prefix: str, url_map: Map) -> None:
         self.store = store
-        self.config = config
-        self.paths = Paths(url_map, config.prefix)
+        self.paths = Paths(url_map, prefix)
         self.methods = {
             "GET": self.get,
             "HEAD": self.get,
@@ -112,31 +102,32 @@ class Resources:
         """Flask hook: answer here if Flask found no route and the path is a resource path."""
         if not isinstance(request.routing_exception, NotFound):
             return None
-        try:
-            path = self.paths.resource_path(request.environ)
-            if path is None:
-                return None
-            response = self.dispatch(request._get_current_object(), path)  # type: ignore[attr-defined]
-        except Problem as problem:
-            response = problem.response()
-        response.headers["Access-Control-Expose-Headers"] = EXPOSE
+        request.environ[RESOURCE_KEY] = True  # even a malformed path's 400 exposes the headers
+        path = self.paths.resource_path(request.environ)
+        if path is None:
+            del request.environ[RESOURCE_KEY]
+            return None
+        return self.dispatch(request._get_current_object(), path)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def after_request(response: Response) -> Response:
+        """Flask hook: let browsers read the validators and links of every resource answer."""
+        if request.environ.get(RESOURCE_KEY):
+            response.headers["Access-Control-Expose-Headers"] = EXPOSE
         return response
 
     def dispatch(self, req: Request, path: str) -> Response:
         handler = self.methods.get(req.method)
         if handler is None:
             raise Problem(
-                405,
                 "method-not-allowed",
                 f"{req.method} is not supported on resource paths",
                 {"Allow": ALLOW},
             )
         try:
             return handler(req, path)
-        except StoreFull as exc:
-            raise store_full(exc.limit_name, exc.limit) from None
-        except StoreUnavailable as exc:
-            raise Problem(503, "store-unavailable", str(exc)) from None
+        except StoreError as exc:
+            raise exc.problem() from None
 
     # -- GET / HEAD --------------------------------------------------------------
 
@@ -152,10 +143,10 @@ class Resources:
         return self._collection(req, path)
 
     def _collection(self, req: Request, path: str) -> Response:
-        page = parse_page(req.args, self.config.max_page)
+        page = parse_page(req.args, settings_of(req.environ).store_max_page)
         total, members = self.store.members(path, page.offset, page.limit)
         if total == 0 and self.store.last_id(path) is None:
-            raise Problem(404, "not-found", f"nothing is stored at {path}: no item, no collection members")
+            raise Problem("not-found", f"nothing is stored at {path}: no item, no collection members")
         body = b"[" + b", ".join(self._member(req, item) for item in members) + b"]"
         etag = etag_of(body, JSON)
         outcome = evaluate(req.headers, Current(True, etag), safe=True)
@@ -188,7 +179,6 @@ class Resources:
         """Create (201) or replace (200/204) the item at *path* with the body, verbatim."""
         if "Content-Range" in req.headers:
             raise Problem(
-                400,
                 "content-range",
                 "PUT with Content-Range (a partial update) is not supported; "
                 "send the whole representation or use PATCH",
@@ -211,9 +201,8 @@ class Resources:
         """Append the body to the collection *path* under the next id: 201 + Location."""
         key = idempotency.read_key(req.headers)
         if key is None:
-            if self.config.require_key:
+            if settings_of(req.environ).require_idempotency_key:
                 raise Problem(
-                    400,
                     "idempotency-key-required",
                     f"this server requires an {idempotency.HEADER} header on POST "
                     "(--require-idempotency-key)",
@@ -237,12 +226,14 @@ class Resources:
                 self.store.release(stored_key, marker)
 
     def _append(self, req: Request, path: str, body: bytes, key: Optional[Tuple[str, str]]) -> Response:
+        settings = settings_of(req.environ)
         content_type = req.headers.get("Content-Type") or DEFAULT_CONTENT_TYPE
         self._collection_preconditions(req, path)
         minimal = preference(req.headers) == "minimal"
 
         def build(number: str) -> Item:
-            return Item.make(child_of(path, number), self._with_id(body, content_type, number), content_type)
+            stored = _with_id(settings, body, content_type, number)
+            return Item.make(child_of(path, number), stored, content_type)
 
         def parts(item: Item) -> Parts:
             return self._parts(req, item, 201, minimal, location=True)
@@ -251,24 +242,10 @@ class Resources:
         if key is not None:
             stored_key, fingerprint = key
             receipt = Receipt(
-                stored_key, self.config.key_ttl, lambda item: idempotency.done(fingerprint, *parts(item))
+                stored_key, settings.idempotency_key_ttl, lambda item: idempotency.done(fingerprint, *parts(item))
             )
         item = self.store.append(path, build, receipt)
         return build_response(*parts(item))
-
-    def _with_id(self, body: bytes, content_type: str, number: str) -> bytes:
-        """The stored body: a JSON object gets its id; anything else stays verbatim."""
-        if not self.config.inject_id or not is_json_type(content_type):
-            return body
-        ok, value = parse_json(body)
-        if not ok or not isinstance(value, dict):
-            return body
-        field = self.config.id_field
-        if field in value:
-            value[field] = int(number)
-        else:
-            value = {field: int(number), **value}
-        return dumps(value)
 
     def _collection_preconditions(self, req: Request, path: str) -> None:
         """POST preconditions: against an item stored at the collection's own path, else existence."""
@@ -294,7 +271,6 @@ class Resources:
             ok, target = current.json()
             if not ok or not is_json_type(current.content_type):
                 raise Problem(
-                    415,
                     "not-json",
                     f"{path} holds {current.content_type}, not a JSON document; "
                     "PATCH applies to JSON items only (PUT replaces any item)",
@@ -345,11 +321,11 @@ class Resources:
             new = decide(current)
             if self.store.swap(path, current.etag if current else None, new):
                 return current, new
-        raise Problem(409, "concurrent-modification", f"{path} kept changing under this request; retry it")
+        raise Problem("concurrent-modification", f"{path} kept changing under this request; retry it")
 
     def _existing(self, path: str, current: Optional[Item]) -> Item:
         if current is None:
-            raise Problem(404, "not-found", f"no item is stored at {path}")
+            raise Problem("not-found", f"no item is stored at {path}")
         return current
 
     def _preconditions(self, req: Request, path: str, current: Optional[Item], safe: bool) -> Optional[int]:
@@ -369,9 +345,8 @@ class Resources:
         return outcome
 
     def _require_if_match(self, req: Request, path: str, current: Optional[Item]) -> None:
-        if self.config.require_if_match and current is not None and "If-Match" not in req.headers:
+        if settings_of(req.environ).require_if_match and current is not None and "If-Match" not in req.headers:
             raise Problem(
-                428,
                 "precondition-required",
                 f"{path} exists and this server requires conditional writes (--require-if-match): "
                 "GET it, then resend this request with If-Match set to its ETag",

@@ -60,6 +60,21 @@ CREATE INDEX IF NOT EXISTS idempotency_by_expiry ON idempotency (expires);
 COLUMNS = "path, body, content_type, etag, modified"
 
 
+def file_problem(path: str) -> Optional[str]:
+    """Why SQLite cannot open (or create) a database at *path*, in words; None if it may."""
+    directory = os.path.dirname(path) or "."
+    if os.path.isdir(path):
+        return "that is a directory; give a file path inside it, like sqlite:///dir/store.db"
+    if not os.path.isdir(directory):
+        return f"the directory {directory} does not exist; create it first"
+    if os.path.exists(path):
+        if not os.access(path, os.R_OK | os.W_OK):
+            return "permission denied: the file is not readable and writable by this user"
+    elif not os.access(directory, os.W_OK | os.X_OK):
+        return f"permission denied: this user cannot create files in {directory}"
+    return None
+
+
 def _item(row: tuple) -> Item:
     return Item(row[0], bytes(row[1]), row[2], row[3], row[4])
 
@@ -74,6 +89,9 @@ class SQLiteStore(Store):
         self._local = threading.local()
         self._pid = os.getpid()
         self._purged = 0.0
+        problem = file_problem(self.path)
+        if problem is not None:
+            raise StoreUnavailable(f"SQLite store {self.path}: {problem}")
         with self._guard():
             conn = self._connect()
             try:

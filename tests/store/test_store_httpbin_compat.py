@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from echo_shapes import all_shapes
 from mockbin import create_app
 from mockbin.settings import Settings
-from mockbin.store.problems import Problem
+from mockbin.problems import Problem
 from support.differential import assert_same, call_socket, call_wsgi
 from support.servers import ServerProcess, free_port, mockbin_argv
 

@@ -16,7 +16,7 @@ END = "<!-- env-table: end -->"
 
 def render() -> str:
     """One row per setting, in declaration order: variable, flag, default, meaning."""
-    from mockbin.cli import show_default
+    from mockbin.serving.cli import show_default
     from mockbin.settings import env_name, fields, flag_name
 
     rows = ["| Variable | Flag | Default | Meaning |", "|---|---|---|---|"]

@@ -21,7 +21,7 @@ import sys
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
-from .settings import SettingsError, describe, env_name, fields
+from ..settings import SettingsError, describe, env_name, fields
 
 HEALTH_PATH = "/__mockbin/health"
 HEALTHY, UNHEALTHY = 0, 1
@@ -86,6 +86,11 @@ def check(url: str, timeout: float) -> str:
         raise Unhealthy(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
     finally:
         connection.close()
+    if response.status == 404:
+        raise Unhealthy(
+            f"HTTP 404 {response.reason}, expected 200: no mockbin health check at {parts.path or '/'}; if mockbin "
+            f"serves under a prefix, set {env_name('prefix')} (or give --url with the prefix)"
+        )
     if response.status != 200:
         raise Unhealthy(f"HTTP {response.status} {response.reason}, expected 200")
     try:

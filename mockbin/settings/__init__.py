@@ -10,12 +10,19 @@ one-line reason naming both spellings, so the CLI can exit with status 2.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
+from .store_urls import StoreURLError, parse_url
+
 ENV_PREFIX = "MOCKBIN_"
+#: Where mockbin's own API lives (health, reset, journal, store); never a route of httpbin's.
+ADMIN_PREFIX = "/__mockbin"
+#: The environ key under which the app's mount puts its :class:`Settings` for every request.
+ENVIRON_KEY = "mockbin.settings"
 
 _SIZE_UNITS = {
     "": 1,
@@ -115,8 +122,6 @@ def parse_store_url(text: str) -> str:
     Only the shape is checked here; whether the file can be written or the
     Redis server answers is checked when the store opens at start-up.
     """
-    from .store.urls import StoreURLError, parse_url
-
     url = text.strip()
     if url:
         try:
@@ -134,10 +139,19 @@ def parse_field_name(text: str) -> str:
     return name
 
 
+def normalise_host(host: str) -> str:
+    """Lower case, no trailing dot, IDNA (``bücher.example`` -> ``xn--bcher-kva.example``)."""
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        return host
+
+
 def parse_hosts(text: str) -> Tuple[str, ...]:
     """Comma-separated host names, ``*.example.com`` for subdomains; lower-cased, IDNA."""
-    from .redirect_policy import normalise_host
-
     hosts = []
     for item in parse_list(text):
         wildcard = item.startswith("*.")
@@ -440,24 +454,32 @@ class Settings:
             problem = check(getattr(self, f.name)) if check else None
             if problem:
                 raise SettingsError(f"invalid value for {describe(f.name)}: {problem}")
+        if not self.stateful:
+            for f in dataclasses.fields(self):
+                if f.metadata["group"] == "stateful" and f.name != "stateful" and getattr(self, f.name) != f.default:
+                    raise SettingsError(
+                        f"{describe(f.name)} configures the stateful mode, which is off: "
+                        f"add {flag_name('stateful')} ({env_name('stateful')}=1) or drop it"
+                    )
 
     @classmethod
     def from_sources(
         cls, flags: Optional[Mapping[str, Any]] = None, environ: Optional[Mapping[str, str]] = None
     ) -> "Settings":
-        """Build settings from flag values (already typed) over env vars over defaults."""
+        """Build settings from flags over env vars over defaults.
+
+        Flag values may be text (``--max-body-size 1MiB``) or already typed
+        (a switch's True); both go through :func:`parse_value`, as env vars do.
+        """
         environ = os.environ if environ is None else environ
         values: Dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             name = env_name(f.name)
             if name in environ:
-                try:
-                    values[f.name] = f.metadata["parse"](environ[name])
-                except SettingsError as exc:
-                    raise SettingsError(f"invalid value for {describe(f.name)}: {exc}") from None
+                values[f.name] = parse_value(f.name, environ[name])
         for key, value in (flags or {}).items():
             if value is not None:
-                values[key] = value
+                values[key] = parse_value(key, value)
         return cls(**values)
 
     @classmethod
@@ -482,3 +504,60 @@ def describe(field_name: str) -> str:
 
 def fields() -> Tuple[dataclasses.Field, ...]:
     return dataclasses.fields(Settings)
+
+
+def declaration(name: str) -> "dataclasses.Field[Any]":
+    """The declaration of setting *name*; :class:`SettingsError` naming the known ones if none."""
+    for f in dataclasses.fields(Settings):
+        if f.name == name:
+            return f
+    known = ", ".join(f.name for f in dataclasses.fields(Settings))
+    raise SettingsError(f"{name!r} is not a mockbin setting (known: {known})")
+
+
+def parse_value(name: str, value: Any, source: str = "") -> Any:
+    """The typed value of setting *name*: the one parser behind flags, env vars, ini lines and markers.
+
+    Text goes through the setting's parser; a value that is already typed (a
+    switch's True, a marker's ``journal_size=50``) is checked for its type.
+    Errors read ``invalid value for --flag (MOCKBIN_VAR): why``.
+    """
+    spec = declaration(name)
+    where = source or describe(name)
+    try:
+        if isinstance(value, str):
+            return spec.metadata["parse"](value)
+        return _typed(spec.default, value)
+    except SettingsError as exc:
+        raise SettingsError(f"invalid value for {where}: {exc}") from None
+
+
+def _typed(default: Any, value: Any) -> Any:
+    """*value* if it has the type of *default* (ints may stand for floats, lists for tuples)."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif isinstance(default, tuple):
+        if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+    raise SettingsError(f"{value!r} is not a {type(default).__name__} (give it as text to have it parsed)")
+
+
+def settings_of(environ: Mapping[str, Any]) -> Settings:
+    """The settings of the app serving this request (the mount puts them in every environ).
+
+    A handler called outside an app (a unit test's bare environ) gets the defaults.
+    """
+    settings: Optional[Settings] = environ.get(ENVIRON_KEY)
+    return settings if settings is not None else _defaults()
+
+
+@functools.lru_cache(maxsize=1)
+def _defaults() -> Settings:
+    return Settings()

@@ -15,8 +15,8 @@ from typing import List
 
 from flask import Flask
 
-from . import __version__
-from .catalog import Entry, entries, section_summaries
+from ..version import __version__
+from . import Entry, entries, section_summaries
 
 STYLE = """
 body { font: 15px/1.5 system-ui, sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem; color: #1d1d1f; }

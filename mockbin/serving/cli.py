@@ -13,10 +13,11 @@ from typing import Any, Callable, List, Optional
 
 import click
 
-from . import __version__
-from .settings import Settings, SettingsError, env_name, fields, flag_name
+from ..version import __version__
+from ..settings import Settings, SettingsError, env_name, fields, flag_name, parse_size
 
 EXIT_USAGE = 2
+_BINARY_UNITS = (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
 
 
 def fail(message: str) -> "click.exceptions.Exit":
@@ -24,36 +25,31 @@ def fail(message: str) -> "click.exceptions.Exit":
     return click.exceptions.Exit(EXIT_USAGE)
 
 
-def _click_type(parse: Callable[[str], Any]) -> click.ParamType:
-    class SettingType(click.ParamType):
-        name = parse.__name__.replace("parse_", "")
-
-        def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-            if not isinstance(value, str):
-                return value
-            try:
-                return parse(value)
-            except SettingsError as exc:
-                self.fail(str(exc), param, ctx)
-
-    return SettingType()
-
-
-def show_default(value: Any) -> str:
+def show_default(value: Any, parse: Optional[Callable[[str], Any]] = None) -> str:
+    """A default as the docs write it: sizes with a unit (100MiB), lists comma-separated."""
     if isinstance(value, tuple):
         return ",".join(value) or "none"
     if isinstance(value, bool):
         return "on" if value else "off"
     if value == "":
         return "none"
+    if parse is parse_size and isinstance(value, int):
+        for unit, factor in _BINARY_UNITS:
+            if value and value % factor == 0:
+                return f"{value // factor}{unit}"
     return str(value)
 
 
-def settings_options(command: Callable) -> Callable:
-    """Add one ``--flag`` per setting; an unset flag stays None so env vars can apply."""
+def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one ``--flag`` per setting; an unset flag stays None so env vars can apply.
+
+    Values stay text here: :meth:`Settings.from_sources` parses flags and env
+    vars with the same parser, so a bad value reads the same either way.
+    """
     for f in reversed(fields()):
         meta = f.metadata
-        help_text = f"{meta['help']} [env: {env_name(f.name)}; default: {show_default(f.default)}]"
+        shown = show_default(f.default, meta["parse"])
+        help_text = f"{meta['help']} [env: {env_name(f.name)}; default: {shown}]"
         if isinstance(f.default, bool):
             # Booleans are switches: --expose-hostname / --no-expose-hostname.
             flag = flag_name(f.name)
@@ -64,7 +60,6 @@ def settings_options(command: Callable) -> Callable:
         command = click.option(
             flag_name(f.name),
             f.name,
-            type=_click_type(meta["parse"]),
             default=None,
             metavar=meta["metavar"] or None,
             help=help_text,
@@ -72,17 +67,20 @@ def settings_options(command: Callable) -> Callable:
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, "-V", "--version", prog_name="mockbin", message="%(prog)s %(version)s")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """mockbin: an httpbin you run yourself."""
+    if ctx.invoked_subcommand is None:  # bare `mockbin`: the help, as a help (exit 0)
+        click.echo(ctx.get_help())
 
 
 @cli.command()
 @settings_options
 def serve(**flags: Any) -> None:
     """Serve mockbin under gunicorn (default http://127.0.0.1:8080)."""
-    from .serve import ServeError, serve as run
+    from .gunicorn import ServeError, serve as run
 
     try:
         settings = Settings.from_sources(flags)

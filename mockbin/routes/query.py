@@ -6,7 +6,7 @@ so ``/bytes?SEED=1`` is seeded while ``/drip?Numbytes=2`` is ignored;
 :func:`lookup` and :func:`lookup_exact` keep that split.  Numbers are parsed
 with Python's own ``int``/``float`` (whitespace, ``_`` and ``+`` allowed),
 as httpbin does, but where httpbin answers a failed parse with a 500 page,
-mockbin raises :class:`ProblemError`: a 400 ``application/problem+json``
+mockbin raises a :class:`~mockbin.problems.Problem`: a 400 ``application/problem+json``
 naming the parameter, the value and what was expected.
 """
 
@@ -15,59 +15,34 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
-from flask import Response, current_app
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 
-from .http import problem
-from .settings import Settings, SettingsError, describe, env_name, flag_name, parse_duration
-
-INVALID = "urn:mockbin:problem:invalid-parameter"
-LIMIT = "urn:mockbin:problem:limit-exceeded"
+from ..problems import Problem
+from ..settings import SettingsError, describe, env_name, flag_name, parse_duration, settings_of
 
 
-class ProblemError(HTTPException):
-    """A request mockbin refuses with an RFC 9457 problem document (400 by default)."""
-
-    def __init__(self, title: str, detail: str, type_: str, status: int = 400, **extra: Any) -> None:
-        super().__init__(detail)
-        self.code = status
-        self.title = title
-        self.problem_type = type_
-        self.extra = extra
-
-    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
-        return problem(self.code, self.title, self.description, type_=self.problem_type, **self.extra)
-
-
-def invalid(name: str, value: str, expected: str) -> ProblemError:
+def invalid(name: str, value: str, expected: str) -> Problem:
     """The parameter *name* has a value that is not *expected*."""
-    return ProblemError(
-        "Invalid parameter",
+    return Problem(
+        "invalid-parameter",
         f"{name} must be {expected}; got {value!r}.",
-        INVALID,
         parameter=name,
         value=value,
     )
 
 
-def over_limit(what: str, amount: str, setting: str, limit: Any, unit: str, **extra: Any) -> ProblemError:
+def over_limit(what: str, amount: str, setting: str, limit: Any, unit: str, **extra: Any) -> Problem:
     """A request asks for more than the *setting* allows."""
     shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
-    return ProblemError(
-        "Limit exceeded",
+    return Problem(
+        "limit-exceeded",
         f"{what} of {amount} exceeds the limit of {shown} {unit} set by {describe(setting)}.",
-        LIMIT,
         setting=flag_name(setting),
         env=env_name(setting),
         limit=limit,
         **extra,
     )
-
-
-def settings() -> Settings:
-    """The running app's settings."""
-    return current_app.extensions["mockbin"]
 
 
 def lookup(args: MultiDict, name: str) -> Optional[str]:
@@ -113,15 +88,15 @@ def to_duration(name: str, value: str) -> float:
         raise invalid(name, value, "a duration such as 1.5, 1500ms or 2s") from None
 
 
-def check_duration(what: str, seconds: float, **extra: Any) -> None:
+def check_duration(request: Request, what: str, seconds: float, **extra: Any) -> None:
     """Refuse a request that would take longer than ``--max-duration``."""
-    limit = settings().max_duration
+    limit = settings_of(request.environ).max_duration
     if seconds > limit + 1e-9:  # 0.1 + 0.2 is just above 0.3 in binary floating point
         raise over_limit(what, f"{seconds:g} seconds", "max_duration", limit, "seconds", **extra)
 
 
-def check_size(what: str, size: int, **extra: Any) -> None:
+def check_size(request: Request, what: str, size: int, **extra: Any) -> None:
     """Refuse a request that would generate more than ``--max-generated-size`` bytes."""
-    limit = settings().max_generated_size
+    limit = settings_of(request.environ).max_generated_size
     if size > limit:
         raise over_limit(what, f"{size} bytes", "max_generated_size", limit, "bytes", **extra)

@@ -1,6 +1,6 @@
 """pytest-httpbin's fixtures, served by mockbin: a project swaps the package, not its tests.
 
-Registered by :mod:`mockbin.pytest_plugin` only while pytest-httpbin itself
+Registered by :mod:`mockbin.testing.plugin` only while pytest-httpbin itself
 is not active (two plugins defining ``httpbin`` collide silently) and the
 ``mockbin_httpbin_fixtures`` ini option is true.  Same names, scopes and
 server-object attributes as pytest-httpbin 2.1.0: ``url``, ``host``,
@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from .pytest_servers import Pool
+from .servers import Pool
 
 use_class_based_httpbin = pytest.mark.usefixtures("class_based_httpbin")
 use_class_based_httpbin_secure = pytest.mark.usefixtures("class_based_httpbin_secure")

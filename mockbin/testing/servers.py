@@ -1,6 +1,6 @@
 """The pytest plugin's servers: one in-process mockbin per distinct settings, HTTP and HTTPS.
 
-Kept apart from :mod:`mockbin.pytest_plugin` (hooks and fixtures) so that
+Kept apart from :mod:`mockbin.testing.plugin` (hooks and fixtures) so that
 file reads as the plugin's surface.  Everything here is created lazily:
 the first test that needs a server starts it, the session's end stops all.
 """
@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 import pytest
 
 if TYPE_CHECKING:
-    from .handle import Mockbin
+    from .client import Mockbin
     from .livesrv import LiveServer
-    from .settings import Settings
+    from ..settings import Settings
 
 SIDECAR_ENV = "MOCKBIN_URL"
 PORT_ENV = {"http": "HTTPBIN_HTTP_PORT", "https": "HTTPBIN_HTTPS_PORT"}
@@ -60,7 +60,7 @@ class Instance:
     """One mockbin app (one journal, one store), served over HTTP and/or HTTPS on demand."""
 
     def __init__(self, settings: "Settings") -> None:
-        from .app import create_app
+        from ..app import create_app
 
         self.settings = settings
         self.app = create_app(settings)
@@ -102,7 +102,7 @@ class Pool:
         return self._tls
 
     def settings(self, overrides: Mapping[str, Any] = ()) -> "Settings":
-        from .settings import Settings, SettingsError
+        from ..settings import Settings, SettingsError
 
         values = {"journal": True, **self.overrides, **dict(overrides)}
         try:
@@ -130,7 +130,7 @@ class Pool:
         return server.url + self.settings(overrides).prefix
 
     def handle(self, scheme: str, overrides: Mapping[str, Any] = ()) -> "Mockbin":
-        from .handle import Mockbin
+        from .client import Mockbin
 
         url = self.url(scheme, overrides)
         return Mockbin(url, self.tls.client_context() if scheme == "https" else None)
@@ -138,7 +138,7 @@ class Pool:
     def _check_sidecar(self) -> None:
         if self._sidecar_checked:
             return
-        from .handle import AdminError, Mockbin
+        from .client import AdminError, Mockbin
 
         try:
             Mockbin(self.sidecar or "").health()

@@ -18,19 +18,10 @@ from urllib.parse import urlsplit
 
 from werkzeug.urls import iri_to_uri
 
+from ..settings import normalise_host
+
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _STRIPPED = "".join(chr(c) for c in range(0x21))  # C0 controls and space, trimmed by browsers
-
-
-def normalise_host(host: str) -> str:
-    """Lower case, no trailing dot, IDNA (``bücher.example`` -> ``xn--bcher-kva.example``)."""
-    host = host.strip().lower().rstrip(".")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    try:
-        return host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        return host
 
 
 def browser_view(url: str) -> str:

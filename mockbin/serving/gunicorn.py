@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Optional
 
 from gunicorn.app.base import BaseApplication
 
-from .settings import Settings
+from ..settings import Settings
 from .workers import Arbiter
 
 
@@ -54,14 +54,14 @@ def gunicorn_options(settings: Settings, sock: socket.socket) -> Dict[str, Any]:
         "threads": settings.threads,
         # gunicorn's gthread and sync workers, except that SIGTERM makes the
         # port refuse new connections at once (see workers.py).
-        "worker_class": "mockbin.workers." + ("ThreadWorker" if threaded else "SyncWorker"),
+        "worker_class": "mockbin.serving.workers." + ("ThreadWorker" if threaded else "SyncWorker"),
         "timeout": settings.timeout,
         "graceful_timeout": settings.graceful_timeout,
         "loglevel": settings.log_level,
         # Access lines (stdout) are info-level events: --log-level warning hides them too.
         "accesslog": "-" if settings.access_log and settings.log_level in ("debug", "info") else None,
         "errorlog": "-",  # stderr
-        "logger_class": "mockbin.logs.JsonLogger" if settings.log_format == "json" else None,
+        "logger_class": "mockbin.serving.logs.JsonLogger" if settings.log_format == "json" else None,
         # Build the app once in the arbiter: configuration errors surface
         # before any worker forks, and workers start faster.
         "preload_app": True,
@@ -99,7 +99,7 @@ class GunicornRunner(BaseApplication):
 def serve(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] = None) -> None:
     """Serve mockbin with *settings* until gunicorn is told to stop."""
     if app_factory is None:
-        from .app import create_app as app_factory
+        from ..app import create_app as app_factory
 
     sock = bind_socket(settings.host, settings.port)
     options = gunicorn_options(settings, sock)

@@ -15,8 +15,8 @@ from typing import Any, Dict, List, Optional
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from . import __version__
-from .catalog import Entry, Variable, entries, openapi_path, section_summaries
+from ..version import __version__
+from . import Entry, Variable, entries, openapi_path, section_summaries
 
 OPENAPI_VERSION = "3.1.0"
 DESCRIPTION = (

@@ -5,7 +5,9 @@ with each other or with the server.  The list is the route table
 (:func:`mockbin.routes.route_table`: summaries, sections, example URLs) in
 its own order, followed by any other rule of the app's URL map (mockbin's
 own ``/__mockbin`` API, features mounted as blueprints), described from its
-view function.  Nothing here knows a particular route.
+view function.  Nothing here knows a particular route, and nothing here
+imports the routes: :func:`mockbin.routes.register` publishes the table on
+the app (:func:`publish`), where the documentation routes find it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from flask import Flask
 
+ROUTE_TABLE = "mockbin.route_table"
 
 AUTOMATIC_METHODS = frozenset(("HEAD", "OPTIONS"))  # Flask adds them to every rule
 # <converter(args):name> or <name>, as Werkzeug writes rule variables.
@@ -69,11 +72,14 @@ def openapi_path(rule: str) -> str:
     return _VARIABLE.sub(lambda m: "{" + m.group("name") + "}", rule)
 
 
-def _route_table() -> Any:
-    # Imported here: the route table's own docs routes import this module.
-    from .routes import route_table
+def publish(app: Flask, routes: Sequence[Any]) -> None:
+    """Make *routes* (the route table) the catalogue's first part for *app*."""
+    app.extensions[ROUTE_TABLE] = tuple(routes)
 
-    return route_table()
+
+def _route_table(app: Flask) -> Sequence[Any]:
+    table: Sequence[Any] = app.extensions.get(ROUTE_TABLE, ())
+    return table
 
 
 def _declared(methods: Any) -> Tuple[str, ...]:
@@ -86,7 +92,7 @@ def _from_route(route: Any) -> Entry:
 
 def entries(app: Flask) -> List[Entry]:
     """Every rule the app serves: the route table first, then the rest of the URL map."""
-    table = [_from_route(route) for route in _route_table()]
+    table = [_from_route(route) for route in _route_table(app)]
     known = {entry.rule for entry in table}
     extra = []
     for rule in app.url_map.iter_rules():
@@ -102,7 +108,7 @@ def entries(app: Flask) -> List[Entry]:
 def section_summaries(app: Flask) -> Dict[str, str]:
     """Section name -> one line about it, in order of first appearance."""
     summaries: Dict[str, str] = {}
-    for route in _route_table():
+    for route in _route_table(app):
         summaries.setdefault(route.section, module_summary(route.view.__module__))
     for rule in app.url_map.iter_rules():
         view = app.view_functions.get(rule.endpoint)

@@ -1,6 +1,6 @@
 """mockbin's pytest plugin: live mockbin servers as fixtures (entry point ``pytest11``).
 
-One session-scoped pool of in-process servers (:mod:`mockbin.livesrv`), one
+One session-scoped pool of in-process servers (:mod:`mockbin.testing.livesrv`), one
 per distinct set of settings: tests marked ``@pytest.mark.mockbin(stateful=True)``
 share a second server, everything else shares the default one.  A server
 is started on first use and stopped at the end of the session; its state
@@ -9,8 +9,8 @@ fixture.  With ``MOCKBIN_URL`` set, the plain-HTTP fixtures attach to that
 server (a docker-compose sidecar) instead, and reset it over its admin API.
 
 The servers themselves (pool, TLS, one app per settings) live in
-:mod:`mockbin.pytest_servers`; the handle the fixtures return in
-:mod:`mockbin.handle`; pytest-httpbin's fixtures in :mod:`mockbin.httpbin_compat`.
+:mod:`mockbin.testing.servers`; the handle the fixtures return in
+:mod:`mockbin.testing.client`; pytest-httpbin's fixtures in :mod:`mockbin.testing.httpbin_compat`.
 Importing this module is cheap on purpose (pytest imports every plugin at
 start-up): Flask, the app and trustme are imported when a fixture needs them.
 """
@@ -20,13 +20,14 @@ from __future__ import annotations
 import os
 import ssl
 from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
 
 import pytest
 
-from .pytest_servers import PORT_ENV, SIDECAR_ENV, Pool
+from .servers import PORT_ENV, SIDECAR_ENV, Pool
 
 if TYPE_CHECKING:
-    from .handle import Mockbin
+    from .client import Mockbin
 
 #: Journal entries shown in the report of a failed test.
 REPORT_REQUESTS = 20
@@ -94,6 +95,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.pluginmanager.register(httpbin_compat, "mockbin.httpbin_compat")
     sidecar = config.getoption("mockbin_url") or os.environ.get(SIDECAR_ENV) or None
+    if sidecar and urlsplit(sidecar).scheme not in ("http", "https"):
+        raise pytest.UsageError(
+            f"{SIDECAR_ENV} / --mockbin-url {sidecar!r} is not an http:// URL: "
+            f"write the scheme too, like http://{sidecar.split('://')[-1]}"
+        )
     fixed_ports: Dict[str, int] = {}
     if httpbin_fixtures_active(config):  # pytest-httpbin's variables pin its servers' ports
         fixed_ports = {scheme: int(os.environ[name]) for scheme, name in PORT_ENV.items() if os.environ.get(name)}
@@ -135,46 +141,54 @@ def httpbin_fixtures_active(config: pytest.Config) -> bool:
 # -- settings ---------------------------------------------------------------
 
 
+#: Settings that describe ``mockbin serve``'s process, which the in-process servers do not have.
+NOT_IN_PROCESS = ("host", "port", "workers", "threads", "timeout", "graceful_timeout", "access_log", "log_format")
+
+
+def _setting(name: str, value: Any) -> Tuple[str, Any]:
+    """One setting's typed value through the parser flags and env vars use; SettingsError if bad."""
+    from ..settings import SettingsError, parse_value
+
+    name = name.strip().replace("-", "_")
+    if name in NOT_IN_PROCESS:
+        raise SettingsError(
+            f"{name!r} configures `mockbin serve`'s server process and cannot apply to the plugin's "
+            "in-process servers (they listen on a free loopback port, one process, a thread per connection)"
+        )
+    return name, parse_value(name, value, source=name)
+
+
 def parse_overrides(pairs: Any, source: str) -> Dict[str, Any]:
     """``["stateful=1", ...]`` -> typed values, each checked against :class:`Settings`."""
-    from .settings import SettingsError, fields
+    from ..settings import SettingsError
 
-    known = {f.name: f for f in fields()}
     values: Dict[str, Any] = {}
     for pair in pairs:
         name, sep, text = str(pair).partition("=")
-        name = name.strip().replace("-", "_")
-        if not sep or name not in known:
-            raise pytest.UsageError(f"{source}: {pair!r} is not NAME=VALUE with a mockbin setting name ({', '.join(sorted(known))})")
         try:
-            values[name] = known[name].metadata["parse"](text.strip())
+            if not sep:
+                raise SettingsError(f"{pair!r} is not NAME=VALUE")
+            key, value = _setting(name, text.strip())
         except SettingsError as exc:
-            raise pytest.UsageError(f"{source}: invalid value for {name}: {exc}") from None
+            raise pytest.UsageError(f"{source}: {exc}") from None
+        values[key] = value
     return values
 
 
 def marker_overrides(node: pytest.Item) -> Dict[str, Any]:
     """The settings of every ``mockbin`` marker on *node*; the closest marker wins."""
-    from .settings import SettingsError, fields
+    from ..settings import SettingsError
 
-    known = {f.name: f for f in fields()}
     values: Dict[str, Any] = {}
     for mark in reversed(list(node.iter_markers("mockbin"))):
         if mark.args:
             pytest.fail(f"@pytest.mark.mockbin takes settings as keywords only, got {mark.args!r}", pytrace=False)
         for name, value in mark.kwargs.items():
-            if name not in known:
-                pytest.fail(
-                    f"@pytest.mark.mockbin: {name!r} is not a mockbin setting ({', '.join(sorted(known))})",
-                    pytrace=False,
-                )
-            parse = known[name].metadata["parse"]
-            if isinstance(value, str) and parse.__name__ != "parse_str":
-                try:
-                    value = parse(value)
-                except SettingsError as exc:
-                    pytest.fail(f"@pytest.mark.mockbin: invalid value for {name}: {exc}", pytrace=False)
-            values[name] = value
+            try:
+                key, typed = _setting(name, value)
+            except SettingsError as exc:
+                pytest.fail(f"@pytest.mark.mockbin: {exc}", pytrace=False)
+            values[key] = typed
     return values
 
 
@@ -248,7 +262,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
 
 
 def _journal_section(funcargs: Mapping[str, Any]) -> Optional[Tuple[str, str]]:
-    from .handle import Mockbin, describe_request
+    from .client import Mockbin, describe_request
 
     for name in ("mockbin", "mockbin_secure", "mockbin_both"):
         handle = funcargs.get(name)
