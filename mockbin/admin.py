@@ -13,6 +13,7 @@ import json
 from typing import Any, Callable, Dict, List, Tuple
 
 from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from .version import __version__
 from .problems import Problem
@@ -60,7 +61,7 @@ def _store() -> Tuple[Any, Any]:
 
 
 @blueprint.errorhandler(StoreError)
-def _store_error(exc: StoreError) -> Response:
+def _store_error(exc: StoreError) -> BaseResponse:
     return exc.problem().get_response()
 
 

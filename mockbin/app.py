@@ -67,12 +67,13 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
 
     @app.after_request
     def cors(response: Response) -> Response:
-        return add_cors_headers(response, request.environ)
+        add_cors_headers(response, request.environ)
+        return response
 
     wsgi: WSGIApp = FastLane(app.wsgi_app, lane_table(table), max_body_size)
     recorder = journal.install(app, settings)
     if recorder is not None:
         admin.on_reset(app, recorder.clear)
         wsgi = journal.JournalMiddleware(wsgi, recorder)
-    app.wsgi_app = mount(wsgi, settings)  # type: ignore[method-assign]
+    app.wsgi_app = mount(wsgi, settings)  # type: ignore[method-assign,assignment]
     return app

@@ -52,7 +52,7 @@ BODY_KEYS = ("args", "data", "files", "form", "headers", "json", "origin", "url"
 ANYTHING_KEYS = BODY_KEYS + ("method",)
 
 
-def flatten(multi: MultiDict) -> Dict[str, Scalar]:
+def flatten(multi: "MultiDict[str, str]") -> Dict[str, Scalar]:
     """A key seen once maps to its value, a repeated key to the list of its values."""
     flat: Dict[str, Scalar] = {}
     for key, values in multi.lists():
@@ -73,8 +73,8 @@ FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-dat
 
 def is_form(request: Request) -> bool:
     """Whether Werkzeug parses this body as a form (the media type, parameters ignored)."""
-    content_type = request.environ.get("CONTENT_TYPE")
-    return bool(content_type) and content_type.split(";", 1)[0].strip().lower() in FORM_TYPES
+    content_type: str = request.environ.get("CONTENT_TYPE") or ""
+    return content_type.split(";", 1)[0].strip().lower() in FORM_TYPES
 
 
 def body(request: Request) -> bytes:
@@ -123,7 +123,7 @@ def _header_name(cgi_key: str) -> str:
     return name
 
 
-def header_fields(environ: dict) -> Iterator[Tuple[str, str]]:
+def header_fields(environ: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
     """The request's header fields as ``(Title-Cased-Name, value)``, in arrival order.
 
     WSGI keeps no original spelling: names come back from their CGI form
@@ -186,10 +186,10 @@ _DEFAULT_PORT_SUFFIX = {"http": ":80", "https": ":443"}
 def current_url(request: Request) -> str:
     """``request.url``, computed directly when every part is plain ASCII."""
     environ = request.environ
-    host = environ.get("HTTP_HOST")
-    path = environ.get("PATH_INFO", "")
-    query = environ.get("QUERY_STRING", "")
-    scheme = environ.get("wsgi.url_scheme", "http")
+    host: Optional[str] = environ.get("HTTP_HOST")
+    path: str = environ.get("PATH_INFO", "")
+    query: str = environ.get("QUERY_STRING", "")
+    scheme: str = environ.get("wsgi.url_scheme", "http")
     if (
         host is not None
         and not environ.get("SCRIPT_NAME")
@@ -204,7 +204,8 @@ def current_url(request: Request) -> str:
         if suffix and host.endswith(suffix):
             host = host[: -len(suffix)]
         return scheme + "://" + host + path + ("?" + query if query else "")
-    return request.url
+    full: str = request.url
+    return full
 
 
 def url(request: Request) -> str:

@@ -23,7 +23,7 @@ from .cors import add_cors_headers, cors_headers
 from .jsonify import JSON, dumps_bytes
 from .routes import Route
 
-WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Handler = Callable[[Request], Any]
 
 log = logging.getLogger("mockbin")
@@ -50,7 +50,7 @@ class FastLane:
         self.table = table
         self.max_body_size = max_body_size
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         handler = self.table.get((environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")))
         if handler is None:
             return self.app(environ, start_response)

@@ -33,7 +33,7 @@ from .jsonify import json_response
 from .problems import Problem
 from .settings import ADMIN_PREFIX, Settings
 
-WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 EXTENSION = "mockbin.journal"
 
 blueprint = Blueprint("journal", __name__)
@@ -47,7 +47,7 @@ class Entry:
         "remote_addr", "remote_port", "body", "body_size", "body_truncated", "status",
     )
 
-    def __init__(self, id: int, environ: dict) -> None:
+    def __init__(self, id: int, environ: Dict[str, Any]) -> None:
         self.id = id
         self.time = time.time()
         self.method: str = environ.get("REQUEST_METHOD", "")
@@ -96,7 +96,7 @@ def _text(wsgi_string: str) -> str:
     return wsgi_string.encode("latin-1").decode("utf-8", "replace")
 
 
-def _headers(environ: dict) -> List[Tuple[str, str]]:
+def _headers(environ: Dict[str, Any]) -> List[Tuple[str, str]]:
     return [(name, _text(value)) for name, value in header_fields(environ)]
 
 
@@ -116,7 +116,7 @@ class Journal:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def record(self, environ: dict) -> Entry:
+    def record(self, environ: Dict[str, Any]) -> Entry:
         with self._lock:
             entry = Entry(next(self._ids), environ)
             self._entries.append(entry)
@@ -167,20 +167,21 @@ class _Replay(io.RawIOBase):
         return len(data)
 
     def readline(self, size: Optional[int] = -1) -> bytes:
-        limited = size is not None and size >= 0
+        cap = -1 if size is None or size < 0 else size
+        limited = cap >= 0
         if not self._prefix:
-            return b"" if self._complete else self._more(self._rest.readline(size if limited else -1))
+            return b"" if self._complete else self._more(self._rest.readline(cap))
         end = self._prefix.find(b"\n") + 1 or len(self._prefix)
         if limited:
-            end = min(end, size)  # type: ignore[type-var]
+            end = min(end, cap)
         line, self._prefix = self._prefix[:end], self._prefix[end:]
-        if line.endswith(b"\n") or self._prefix or self._complete or (limited and len(line) == size):
+        if line.endswith(b"\n") or self._prefix or self._complete or (limited and len(line) == cap):
             return line
-        more = size - len(line) if limited else -1  # type: ignore[operator]
+        more = cap - len(line) if limited else -1
         return line + self._more(self._rest.readline(more))
 
 
-def _capture_body(environ: dict, entry: Entry, cap: int) -> None:
+def _capture_body(environ: Dict[str, Any], entry: Entry, cap: int) -> None:
     """Read up to *cap* body bytes into *entry*; hand the app a stream that replays them.
 
     Reading ahead (rather than recording what the app happens to read) means
@@ -218,7 +219,7 @@ class JournalMiddleware:
         self.app = app
         self.journal = journal
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(ADMIN_PREFIX + "/"):
             return self.app(environ, start_response)
         entry = self.journal.record(environ)
@@ -227,9 +228,12 @@ class JournalMiddleware:
         except Exception:  # a client that hung up mid-body: let the app see it too
             pass
 
-        def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
+        def recording_start_response(
+            status: str, headers: List[Tuple[str, str]], exc_info: Any = None
+        ) -> Callable[..., Any]:
             entry.status = int(status[:3])
-            return start_response(status, headers, exc_info)
+            write: Callable[..., Any] = start_response(status, headers, exc_info)
+            return write
 
         return self.app(environ, recording_start_response)
 

@@ -8,7 +8,7 @@ body is read.  A chunked body (no declared length) is read through
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Iterator, List, Optional
+from typing import Any, BinaryIO, Dict, Iterator, List, Optional
 
 from werkzeug.exceptions import NotImplemented
 
@@ -46,7 +46,7 @@ class LimitedInput:
 
     def read(self, size: Optional[int] = -1) -> bytes:
         if size is None or size < 0:
-            parts = []
+            parts: List[bytes] = []
             while True:
                 chunk = self._account(self._stream.read(self._cap(64 * 1024)))
                 if not chunk:
@@ -64,13 +64,13 @@ class LimitedInput:
         return iter(self.readline, b"")
 
 
-def chunked_unsupported(environ: dict) -> NotImplemented:
+def chunked_unsupported(environ: Dict[str, Any]) -> NotImplemented:
     """httpbin's answer when the server cannot de-chunk a request body for the app."""
     software = environ.get("SERVER_SOFTWARE", "")
     return NotImplemented(f"Chunked requests are not supported for server {software}")
 
 
-def enforce(environ: dict, limit: int) -> None:
+def enforce(environ: Dict[str, Any], limit: int) -> None:
     """Refuse an oversized declared body now; cap a streamed one as it is read.
 
     A chunked body is only readable when the server de-chunks it and marks

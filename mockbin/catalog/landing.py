@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from html import escape
 from itertools import groupby
-from typing import List
+from typing import List, Tuple
 
 from flask import Flask
 
@@ -31,7 +31,7 @@ a { color: #0b57a4; }
 """
 
 
-def methods_label(methods: tuple) -> str:
+def methods_label(methods: Tuple[str, ...]) -> str:
     return "ANY" if len(methods) > 3 else " ".join(methods)
 
 

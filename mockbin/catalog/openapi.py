@@ -10,7 +10,7 @@ OPTIONS, which every route answers automatically, are described once in
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 from flask import Flask
 from werkzeug.exceptions import HTTPException
@@ -71,7 +71,7 @@ def parameters(app: Flask, entry: Entry) -> List[Dict[str, Any]]:
     return described
 
 
-def operation_id(method: str, rule: str, taken: set) -> str:
+def operation_id(method: str, rule: str, taken: Set[str]) -> str:
     base = method.lower() + "_" + (re.sub(r"[^A-Za-z0-9]+", "_", rule).strip("_") or "index")
     candidate, n = base, 2
     while candidate in taken:
@@ -83,7 +83,7 @@ def operation_id(method: str, rule: str, taken: set) -> str:
 def document(app: Flask, server_url: Optional[str] = None) -> Dict[str, Any]:
     """The whole OpenAPI document; *server_url* is where the app is mounted (``--prefix``)."""
     paths: Dict[str, Any] = {}
-    taken: set = set()
+    taken: Set[str] = set()
     for entry in entries(app):
         item = paths.setdefault(openapi_path(entry.rule), {})
         params = parameters(app, entry)

@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterable, Optional
 
 from flask import Response, redirect, url_for
 from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..problems import Problem
 from .wire import set_cookie as add_cookie, value_problem
@@ -40,22 +41,22 @@ def list_cookies(request: Request) -> Dict[str, Any]:
     return {"cookies": cookies}
 
 
-def set_cookie(request: Request, name: str, value: str) -> Response:
+def set_cookie(request: Request, name: str, value: str) -> BaseResponse:
     """Set one cookie, then redirect to /cookies."""
     return _back_to_cookies(request, {name: value}.items(), delete=False)
 
 
-def set_cookies(request: Request) -> Response:
+def set_cookies(request: Request) -> BaseResponse:
     """Set a cookie per query parameter (first value of each), then redirect to /cookies."""
     return _back_to_cookies(request, request.args.items(), delete=False)
 
 
-def delete_cookies(request: Request) -> Response:
+def delete_cookies(request: Request) -> BaseResponse:
     """Expire the cookies named in the query string, then redirect to /cookies."""
     return _back_to_cookies(request, request.args.items(), delete=True)
 
 
-def _back_to_cookies(request: Request, cookies: Iterable[Any], delete: bool) -> Response:
+def _back_to_cookies(request: Request, cookies: Iterable[Any], delete: bool) -> BaseResponse:
     cookies = list(cookies)
     for name, _ in cookies:
         refused = _name_problem(name)

@@ -9,7 +9,7 @@ the application received it, re-serialised in HTTP/1.x wire form.
 from __future__ import annotations
 
 import socket
-from typing import Dict, Iterator, Tuple
+from typing import Any, Dict, Iterator, Tuple
 from urllib.parse import quote
 
 from flask import Response
@@ -34,9 +34,9 @@ def version(request: Request) -> Dict[str, str]:
     return {"version": __version__}
 
 
-def request_target(environ: dict) -> str:
+def request_target(environ: Dict[str, Any]) -> str:
     """The target as sent (the server's raw URI when it keeps one), else rebuilt."""
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    raw: str = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
     if raw:
         return raw
     path = quote((environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1"))
@@ -44,7 +44,7 @@ def request_target(environ: dict) -> str:
     return path + ("?" + query if query else "")
 
 
-def request_headers(environ: dict) -> Iterator[Tuple[str, str]]:
+def request_headers(environ: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
     """Header fields in arrival order, ``Host`` first, minus ``--exclude-headers`` names.
 
     WSGI keeps no original spelling, so names come back title-cased

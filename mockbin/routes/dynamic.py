@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterator, Optional, Tuple
 from flask import Response, redirect, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..echo import BODY_KEYS, echo
 from ..jsonify import compact
@@ -68,12 +69,12 @@ def decode_base64(request: Request, value: str) -> str:
         return BASE64_HINT
 
 
-def _seed(args: MultiDict) -> Optional[int]:
+def _seed(args: "MultiDict[str, str]") -> Optional[int]:
     raw = lookup(args, "seed")
     return None if raw is None else to_int("seed", raw)
 
 
-def _chunk_size(args: MultiDict) -> int:
+def _chunk_size(args: "MultiDict[str, str]") -> int:
     raw = lookup(args, "chunk_size")
     return DEFAULT_CHUNK if raw is None else max(1, to_int("chunk_size", raw))
 
@@ -116,12 +117,12 @@ def delay(request: Request, delay: str) -> Dict[str, Any]:
     return described
 
 
-def _number(args: MultiDict, name: str, default: float) -> float:
+def _number(args: "MultiDict[str, str]", name: str, default: float) -> float:
     raw = lookup_exact(args, name)
     return default if raw is None else to_float(name, raw)
 
 
-def _whole(args: MultiDict, name: str, default: int) -> int:
+def _whole(args: "MultiDict[str, str]", name: str, default: int) -> int:
     raw = lookup_exact(args, name)
     return default if raw is None else to_int(name, raw)
 
@@ -239,7 +240,7 @@ def _range_body(first: int, last: int, chunk_size: int, pause: float, pacer: Pac
         position = end
 
 
-def links(request: Request, n: int) -> Response:
+def links(request: Request, n: int) -> BaseResponse:
     """Redirects to the first of a set of n link pages."""
     return redirect(url_for("dynamic.link_page", n=n, offset=0))
 

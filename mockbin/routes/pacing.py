@@ -19,13 +19,13 @@ from __future__ import annotations
 import select
 import socket
 import time
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 SOCKET_KEYS = ("gunicorn.socket", "werkzeug.socket")
 _POLL_IN = getattr(select, "POLLIN", 1) | getattr(select, "POLLHUP", 16) | getattr(select, "POLLERR", 8)
 
 
-def connection_of(environ: dict) -> Optional[Any]:
+def connection_of(environ: Dict[str, Any]) -> Optional[Any]:
     """The client connection's socket, when the server exposes a plain one."""
     for key in SOCKET_KEYS:
         sock = environ.get(key)
@@ -37,7 +37,7 @@ def connection_of(environ: dict) -> Optional[Any]:
 class Pacer:
     """A clock for one response: wait until an offset from its origin, unless the client leaves."""
 
-    def __init__(self, environ: dict) -> None:
+    def __init__(self, environ: Dict[str, Any]) -> None:
         self._sock = connection_of(environ)
         self.origin = time.monotonic()
         self.gone = False
@@ -69,12 +69,14 @@ class Pacer:
 
     def _watch(self, remaining: float) -> None:
         """Sleep up to *remaining* seconds on the socket; note whether the peer closed it."""
+        sock = self._sock
+        assert sock is not None
         try:
             poller = select.poll()
-            poller.register(self._sock, _POLL_IN)
+            poller.register(sock, _POLL_IN)
             if not poller.poll(max(1, int(remaining * 1000) + 1)):
                 return
-            peeked = self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            peeked = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except BlockingIOError:
             return
         except ConnectionError:

@@ -45,7 +45,7 @@ def over_limit(what: str, amount: str, setting: str, limit: Any, unit: str, **ex
     )
 
 
-def lookup(args: MultiDict, name: str) -> Optional[str]:
+def lookup(args: "MultiDict[str, str]", name: str) -> Optional[str]:
     """The first value of the first key equal to *name* ignoring case (httpbin's ``[]``)."""
     for key, value in args.items():
         if key.lower() == name:
@@ -53,7 +53,7 @@ def lookup(args: MultiDict, name: str) -> Optional[str]:
     return None
 
 
-def lookup_exact(args: MultiDict, name: str) -> Optional[str]:
+def lookup_exact(args: "MultiDict[str, str]", name: str) -> Optional[str]:
     """The first value of *name*, case-sensitively (httpbin's ``.get``)."""
     return args.get(name)
 

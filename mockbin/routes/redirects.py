@@ -17,6 +17,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 from flask import Response, redirect, url_for
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response as BaseResponse
 
 from . import redirect_policy
 from ..echo import GET_KEYS, echo
@@ -25,7 +26,7 @@ from ..settings import describe, settings_of
 from .wire import value_problem
 
 
-Answer = Union[Response, Dict[str, Any]]
+Answer = Union[BaseResponse, Dict[str, Any]]
 
 
 def _chain_end(request: Request) -> Dict[str, Any]:

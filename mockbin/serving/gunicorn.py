@@ -99,11 +99,14 @@ class GunicornRunner(BaseApplication):
 def serve(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] = None) -> None:
     """Serve mockbin with *settings* until gunicorn is told to stop."""
     if app_factory is None:
-        from ..app import create_app as app_factory
+        from ..app import create_app
+
+        app_factory = create_app
+    factory = app_factory
 
     sock = bind_socket(settings.host, settings.port)
     options = gunicorn_options(settings, sock)
     # gunicorn takes the descriptor over (it keeps a copy and closes this
     # one): closing it again here, in the arbiter or a forked worker, fails.
     sock.detach()
-    GunicornRunner(lambda: app_factory(settings), options).run()
+    GunicornRunner(lambda: factory(settings), options).run()

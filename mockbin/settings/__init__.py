@@ -502,7 +502,7 @@ def describe(field_name: str) -> str:
     return f"{flag_name(field_name)} ({env_name(field_name)})"
 
 
-def fields() -> Tuple[dataclasses.Field, ...]:
+def fields() -> Tuple["dataclasses.Field[Any]", ...]:
     return dataclasses.fields(Settings)
 
 

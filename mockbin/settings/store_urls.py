@@ -7,7 +7,7 @@ settings are read (exit 2, one line), before anything is started.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict
+from typing import Dict, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
 EXAMPLES = "memory://, sqlite:///path/to/file.db or redis://host:port/db"
@@ -27,7 +27,7 @@ class StoreURL:
     options: Dict[str, str] = field(default_factory=dict)
 
 
-def _options(url: str, query: str, allowed: tuple) -> Dict[str, str]:
+def _options(url: str, query: str, allowed: Tuple[str, ...]) -> Dict[str, str]:
     options = dict(parse_qsl(query, keep_blank_values=True))
     unknown = sorted(set(options) - set(allowed))
     if unknown:

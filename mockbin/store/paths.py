@@ -12,7 +12,7 @@ httpbin route (``/get/`` stays httpbin's 404).
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, RequestRedirect
@@ -29,7 +29,7 @@ class Paths:
         self.url_map = url_map
         self.prefix = prefix
 
-    def resource_path(self, environ: dict) -> Optional[str]:
+    def resource_path(self, environ: Dict[str, Any]) -> Optional[str]:
         """The canonical resource path of a request, None if it is not one, 400 if malformed.
 
         Call it only for requests Flask could not route: it does not look the
@@ -72,7 +72,7 @@ class Paths:
         return True
 
 
-def _checked(path: str, environ: dict) -> str:
+def _checked(path: str, environ: Dict[str, Any]) -> str:
     """*path* (a WSGI latin-1 string) as text, or a 400 problem saying what is wrong with it."""
 
     def bad(detail: str) -> Problem:

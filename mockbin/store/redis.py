@@ -21,10 +21,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .base import Item, Limits, Receipt, Store, StoreFull, StoreUnavailable, parent_of
 
-try:  # redis-py is an optional dependency: pip install 'mockbin[redis]'
+try:  # redis-py is an optional dependency: pip install redis (or '.[redis]')
     import redis as redis_py
 except ImportError:  # pragma: no cover - exercised by a subprocess test
-    redis_py = None
+    redis_py = None  # type: ignore[assignment]
 
 BATCH = 1000  # keys per SCAN/UNLINK round when clearing
 
@@ -160,7 +160,7 @@ class RedisStore(Store):
             raise StoreFull("store_max_items", self.limits.max_items)
         if result == -2:
             raise StoreFull("store_max_bytes", self.limits.max_bytes)
-        return result == 1
+        return bool(result == 1)
 
     def append(
         self, collection: str, build: Callable[[str], Item], receipt: Optional[Receipt] = None
@@ -202,7 +202,10 @@ class RedisStore(Store):
     # -- idempotency records -------------------------------------------------
 
     def claim(self, key: str, marker: bytes, lease: float) -> Optional[bytes]:
-        return self._call(self._claim, keys=[self._key("x:", key)], args=[marker, int(lease * 1000)])
+        record: Optional[bytes] = self._call(
+            self._claim, keys=[self._key("x:", key)], args=[marker, int(lease * 1000)]
+        )
+        return record
 
     def release(self, key: str, marker: bytes) -> None:
         self._call(self._release, keys=[self._key("x:", key)], args=[marker])
@@ -258,7 +261,8 @@ class RedisStore(Store):
             },
         )
         if counters:
-            pipe.hset(self._key("n"), mapping=counters)
+            last_ids: Dict[Any, int] = dict(counters)  # redis-py's mapping keys are invariant
+            pipe.hset(self._key("n"), mapping=last_ids)
         self._call(pipe.execute)
 
     def clear(self) -> None:

@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from .base import Item, Limits, Receipt, Store, StoreFull, StoreUnavailable, child_of, parent_of
 
@@ -75,7 +75,7 @@ def file_problem(path: str) -> Optional[str]:
     return None
 
 
-def _item(row: tuple) -> Item:
+def _item(row: Tuple[Any, ...]) -> Item:
     return Item(row[0], bytes(row[1]), row[2], row[3], row[4])
 
 
@@ -140,7 +140,7 @@ class SQLiteStore(Store):
                     conn.execute("ROLLBACK")
                 raise
 
-    def _read(self, sql: str, args: tuple = ()) -> List[tuple]:
+    def _read(self, sql: str, args: Tuple[Any, ...] = ()) -> List[Tuple[Any, ...]]:
         with self._guard():
             return self._conn().execute(sql, args).fetchall()
 

@@ -38,7 +38,7 @@ class RecordedRequest:
         self.url: str = entry["url"]
         self.path: str = entry["path"]
         self.query: str = entry["query"]
-        self.args: MultiDict = MultiDict([(k, v) for k, vs in entry["args"].items() for v in vs])
+        self.args: "MultiDict[str, str]" = MultiDict([(k, v) for k, vs in entry["args"].items() for v in vs])
         self.headers = Headers([tuple(pair) for pair in entry["headers"]])
         self.status: Optional[int] = entry.get("status")
         self.remote_port: Optional[int] = entry.get("remote_port")
@@ -116,8 +116,8 @@ class Criteria:
         for name, value in self.headers.items():
             if req.headers.get(name) != value:
                 diffs.append(f"header {name} is {req.headers.get(name)!r}")
-        for name, value in self.args.items():
-            want = [value] if isinstance(value, str) else list(value)
+        for name, wanted in self.args.items():
+            want = [wanted] if isinstance(wanted, str) else list(wanted)
             if req.args.getlist(name) != want:
                 diffs.append(f"arg {name} is {req.args.getlist(name)!r}")
         if self.body is not None and req.body != self.body:
@@ -159,7 +159,8 @@ class Store:
 
     def dump(self) -> Dict[str, Any]:
         """The whole store document, as the admin API exports it."""
-        return self._handle._admin_json("GET", "/store")
+        document: Dict[str, Any] = self._handle._admin_json("GET", "/store")
+        return document
 
     def load(self, document: Mapping[str, Any]) -> None:
         """Replace the whole store with *document* (the shape :meth:`dump` returns)."""
@@ -185,7 +186,8 @@ class Store:
 
     def item(self, path: str) -> Optional[Dict[str, Any]]:
         """The raw item (``content_type`` and ``body`` or ``body_base64``), or None."""
-        return self.dump().get("items", {}).get(path)
+        item: Optional[Dict[str, Any]] = self.dump().get("items", {}).get(path)
+        return item
 
     def __getitem__(self, path: str) -> Any:
         item = self.dump().get("items", {}).get(path)
@@ -305,7 +307,8 @@ class Mockbin:
         return jsonlib.loads(self._admin(method, path))
 
     def health(self) -> Dict[str, Any]:
-        return self._admin_json("GET", "/health")
+        answer: Dict[str, Any] = self._admin_json("GET", "/health")
+        return answer
 
     def reset(self) -> None:
         """Forget every recorded request and stored resource."""

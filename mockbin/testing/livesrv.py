@@ -25,14 +25,14 @@ import selectors
 import socket
 import ssl
 import threading
-from typing import Any, Callable, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, IO, Iterable, List, Optional, Set, Tuple, cast
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wsgi import LimitedStream
 
 log = logging.getLogger("mockbin.livesrv")
 
-WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: Largest unread request body drained to keep a connection alive; past it the
 #: connection is closed after the response instead.
@@ -52,7 +52,7 @@ _NO_BODY_STATUS = frozenset((204, 304))
 class _Exchange:
     """One request/response on a connection: ``start_response``, framing, writes."""
 
-    def __init__(self, handler: "Handler", environ: dict) -> None:
+    def __init__(self, handler: "Handler", environ: Dict[str, Any]) -> None:
         self.handler = handler
         self.environ = environ
         self.status: Optional[str] = None
@@ -63,7 +63,7 @@ class _Exchange:
         self.written = 0
         self.head = environ["REQUEST_METHOD"] == "HEAD"
 
-    def start_response(self, status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Callable:
+    def start_response(self, status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
         if exc_info:
             try:
                 if self.headers_sent:
@@ -104,8 +104,9 @@ class _Exchange:
             handler.send_header("Connection", "close")
         elif handler.request_version != "HTTP/1.1":
             handler.send_header("Connection", "keep-alive")
-        head = b"".join(handler._headers_buffer) + b"\r\n"  # what end_headers() would send
-        handler._headers_buffer = []
+        # What end_headers() would send: http.server keeps the head in a private buffer.
+        head = b"".join(handler._headers_buffer) + b"\r\n"
+        handler._headers_buffer = []  # type: ignore[attr-defined]
         self.headers_sent = True
         return head
 
@@ -148,7 +149,7 @@ class Handler(WSGIRequestHandler):
             length = environ.get("CONTENT_LENGTH", "")
             if length and not length.isdigit():
                 self.close_connection = True  # where this body ends is unknowable
-            environ["wsgi.input"] = LimitedStream(self.rfile, int(length) if length.isdigit() else 0)
+            environ["wsgi.input"] = LimitedStream(cast(IO[bytes], self.rfile), int(length) if length.isdigit() else 0)
         body = environ["wsgi.input"]
         exchange = _Exchange(self, environ)
         try:
@@ -233,7 +234,7 @@ class _Server(ThreadedWSGIServer):
                 for key, _ in selector.select():
                     if key.fileobj is self._wake_r:
                         return
-                    self._handle_request_noblock()
+                    self._handle_request_noblock()  # type: ignore[attr-defined]  # socketserver's accept step
 
     def wake(self) -> None:
         """End :meth:`serve_forever`."""
@@ -243,7 +244,7 @@ class _Server(ThreadedWSGIServer):
         self._wake_r.close()
         self._wake_w.close()
 
-    def process_request(self, request: socket.socket, client_address: Any) -> None:
+    def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(
             target=self._serve_connection, args=(request, client_address), name="mockbin-conn", daemon=True
         )

@@ -251,7 +251,7 @@ def mockbin_ssl_context(mockbin_pool: Pool) -> ssl.SSLContext:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+def pytest_runtest_makereport(item: pytest.Item, call: "pytest.CallInfo[None]") -> Any:
     """On a failed test that used a mockbin fixture, show what the server received."""
     report = yield
     if report.when == "call" and report.failed:

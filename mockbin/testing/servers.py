@@ -11,6 +11,7 @@ import os
 import shutil
 import ssl
 import tempfile
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 
 import pytest
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 SIDECAR_ENV = "MOCKBIN_URL"
+EMPTY: Mapping[str, Any] = MappingProxyType({})
 PORT_ENV = {"http": "HTTPBIN_HTTP_PORT", "https": "HTTPBIN_HTTPS_PORT"}
 TRUSTME_MISSING = (
     "mockbin's HTTPS fixtures need trustme to mint a certificate authority: "
@@ -39,8 +41,6 @@ class TLS:
         try:
             import trustme
         except ImportError:
-            trustme = None
-        if trustme is None:
             pytest.fail(TRUSTME_MISSING, pytrace=False)
         self.ca = trustme.CA(organization_name="mockbin test CA")
         self.server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -101,7 +101,7 @@ class Pool:
             self._tls = TLS()
         return self._tls
 
-    def settings(self, overrides: Mapping[str, Any] = ()) -> "Settings":
+    def settings(self, overrides: Mapping[str, Any] = EMPTY) -> "Settings":
         from ..settings import Settings, SettingsError
 
         values = {"journal": True, **self.overrides, **dict(overrides)}
@@ -110,7 +110,7 @@ class Pool:
         except SettingsError as exc:
             pytest.fail(f"mockbin settings: {exc}", pytrace=False)
 
-    def server(self, scheme: str, overrides: Mapping[str, Any] = ()) -> "LiveServer":
+    def server(self, scheme: str, overrides: Mapping[str, Any] = EMPTY) -> "LiveServer":
         """The in-process server for *scheme* with these settings, started on first use."""
         settings = self.settings(overrides)
         if self._default is None:
@@ -121,7 +121,7 @@ class Pool:
         tls = self.tls if scheme == "https" else None
         return self._instances[settings].server(scheme, port, tls)
 
-    def url(self, scheme: str, overrides: Mapping[str, Any] = ()) -> str:
+    def url(self, scheme: str, overrides: Mapping[str, Any] = EMPTY) -> str:
         """Base URL of the server for *scheme*: the sidecar for plain HTTP when there is one."""
         if scheme == "http" and self.sidecar:
             self._check_sidecar()
@@ -129,7 +129,7 @@ class Pool:
         server = self.server(scheme, overrides)
         return server.url + self.settings(overrides).prefix
 
-    def handle(self, scheme: str, overrides: Mapping[str, Any] = ()) -> "Mockbin":
+    def handle(self, scheme: str, overrides: Mapping[str, Any] = EMPTY) -> "Mockbin":
         from .client import Mockbin
 
         url = self.url(scheme, overrides)
