@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from mockbin.settings import env_name, fields
@@ -23,7 +26,7 @@ def deviation_rows(text: str):
 
 def cited_tests(cell: str, current=None):
     """``tests/test_x.py::name``, ``test_x.py::name``, ``::name`` (the file cited last) and bare files."""
-    for path, name in re.findall(r"`(?:tests/)?((?:store/)?test_\w+\.py)?(?:::(\w+))?`", cell):
+    for path, name in re.findall(r"`(?:tests/)?((?:(?:store|routes|serving|testing)/)?test_\w+\.py)?(?:::(\w+))?`", cell):
         current = path or current
         if current:
             yield current, name or None
@@ -56,3 +59,21 @@ def test_every_setting_is_documented_in_configuration_md():
     text = (DOCS / "configuration.md").read_text()
     missing = [env_name(f.name) for f in fields() if env_name(f.name) not in text]
     assert not missing, f"docs/configuration.md does not mention {missing}"
+
+
+def test_generated_tables_match_the_code():
+    """README's endpoints, docker.md's variables, compatibility.md's problem types."""
+    check = subprocess.run([sys.executable, str(ROOT / "tools" / "doc_tables.py"), "--check"],
+                           cwd=ROOT, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+
+def test_every_problem_kind_has_one_status_and_title():
+    from mockbin.problems import KINDS, Problem
+
+    for kind, spec in KINDS.items():
+        problem = Problem(kind, "detail")
+        assert problem.code == spec.status and 400 <= spec.status < 600
+        document = json.loads(problem.get_response().get_data())
+        assert document == {"type": f"urn:mockbin:problem:{kind}", "title": spec.title,
+                            "status": spec.status, "detail": "detail"}

@@ -1,6 +1,6 @@
 """The echo endpoints answer exactly as httpbin 0.10.4 does, for every request shape.
 
-Each shape in ``echo_shapes.py`` is sent to both apps twice: in-process as
+Each shape in ``support/echo_shapes.py`` is sent to both apps twice: in-process as
 the same WSGI environ, and over real sockets with both apps served by
 gunicorn (one sync worker each).  Status line, headers (in order) and body
 must be identical, modulo each server's own host:port, the Date value and
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from echo_shapes import all_shapes
+from support.echo_shapes import all_shapes
 from support.differential import assert_same, call_socket, call_wsgi, date_is_valid
 
 SHAPES = all_shapes()

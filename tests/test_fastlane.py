@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import warnings
 
-from echo_shapes import MULTIPART, multipart
+from support.echo_shapes import MULTIPART, multipart
 from support.differential import Shape, call_wsgi
 
 

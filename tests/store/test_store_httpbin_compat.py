@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 from werkzeug.exceptions import HTTPException, NotFound
 
-from echo_shapes import all_shapes
+from support.echo_shapes import all_shapes
 from mockbin import create_app
 from mockbin.settings import Settings
 from mockbin.problems import Problem

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 from typing import List, Optional, Sequence, Tuple
 
-from support.differential import Shape
+from .differential import Shape
 
 FORM = ("Content-Type", "application/x-www-form-urlencoded")
 JSON = ("Content-Type", "application/json")

@@ -108,7 +108,7 @@ def test_every_asset_ships_with_the_package():
     import fnmatch
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     config = configparser.ConfigParser()
     config.read(root / "setup.cfg")
     globs = config["options.package_data"]["mockbin"].split()
