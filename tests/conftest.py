@@ -7,8 +7,7 @@ from typing import Iterator, Tuple
 
 import pytest
 
-from support.masked import LOW_DURATION, LOW_SIZE, low_limit_argv
-from support.servers import ServerProcess, free_port, mockbin_argv, oracle_argv
+from support.servers import LOW_DURATION, LOW_SIZE, ServerProcess, free_port, low_limit_argv, mockbin_argv, oracle_argv
 
 pytest_plugins = ("pytester",)  # the pytest plugin's tests run real pytest sessions
 

@@ -77,3 +77,12 @@ def test_every_problem_kind_has_one_status_and_title():
         document = json.loads(problem.get_response().get_data())
         assert document == {"type": f"urn:mockbin:problem:{kind}", "title": spec.title,
                             "status": spec.status, "detail": "detail"}
+
+
+def test_install_instructions_name_something_installable():
+    """mockbin is installed from a clone (`pip install .`); no page or message sends users to an index."""
+    sources = [*DOCS.glob("*.md"), ROOT / "README.md", ROOT / "Dockerfile", *(ROOT / "mockbin").rglob("*.py")]
+    wrong = re.compile(r"pip install ['\"]?mockbin\b")
+    offenders = [f"{path.relative_to(ROOT)}: {line.strip()}" for path in sources
+                 for line in path.read_text(encoding="utf-8").splitlines() if wrong.search(line)]
+    assert not offenders, offenders

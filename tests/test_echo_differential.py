@@ -9,13 +9,10 @@ the order of methods in Allow.
 
 from __future__ import annotations
 
-import pytest
-
+from support.compare import differential_tests
 from support.echo_shapes import all_shapes
-from support.differential import assert_same, call_socket, call_wsgi, date_is_valid
 
 SHAPES = all_shapes()
-IN_PROCESS = [shape for shape in SHAPES if not shape.socket_only]
 
 
 def test_suite_is_broad_enough():
@@ -23,17 +20,4 @@ def test_suite_is_broad_enough():
     assert len({shape.id for shape in SHAPES}) >= 120
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", IN_PROCESS, ids=lambda shape: shape.id)
-def test_in_process(shape, oracle_app, mockbin_app):
-    assert_same(call_wsgi(oracle_app, shape), call_wsgi(mockbin_app, shape), ports=())
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", [s for s in SHAPES if not s.in_process_only], ids=lambda shape: shape.id)
-def test_over_sockets(shape, live_pair):
-    oracle, mine = live_pair
-    expected = call_socket(oracle.port, shape)
-    actual = call_socket(mine.port, shape)
-    assert_same(expected, actual, ports=(str(oracle.port), str(mine.port)))
-    assert date_is_valid(actual) == date_is_valid(expected)
+test_in_process, test_over_sockets = differential_tests(SHAPES)

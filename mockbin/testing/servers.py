@@ -26,7 +26,7 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 PORT_ENV = {"http": "HTTPBIN_HTTP_PORT", "https": "HTTPBIN_HTTPS_PORT"}
 TRUSTME_MISSING = (
     "mockbin's HTTPS fixtures need trustme to mint a certificate authority: "
-    "pip install 'mockbin[pytest]' (or pip install trustme)"
+    "pip install trustme (or, in the mockbin clone, pip install '.[pytest]')"
 )
 
 

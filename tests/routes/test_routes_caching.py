@@ -14,7 +14,7 @@ import re
 import pytest
 
 from support.differential import Shape, call_socket, call_wsgi
-from support.masked import HTTP_DATE, Case, both, check_in_process, check_over_sockets, ids, mask_header
+from support.compare import HTTP_DATE, Case, both, differential_tests, ids, mask_header
 
 FRESH = both(mask_header("Last-Modified", HTTP_DATE), mask_header("ETag", re.compile(r"[0-9a-f]{32}")))
 
@@ -100,17 +100,7 @@ def test_suite_is_broad_enough():
     assert len(set(ids(CASES))) == len(CASES) >= 50
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_in_process(case, oracle_app, mockbin_app):
-    check_in_process(case, oracle_app, mockbin_app)
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_over_sockets(case, live_pair):
-    oracle, mine = live_pair
-    check_over_sockets(case, oracle.port, mine.port)
+test_in_process, test_over_sockets = differential_tests(CASES)
 
 
 def test_cache_etag_is_fresh_each_time(mockbin_app):

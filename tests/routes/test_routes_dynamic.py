@@ -19,14 +19,7 @@ from typing import List, Tuple
 import pytest
 
 from support.differential import Shape, call_socket, call_wsgi
-from support.masked import (
-    Case,
-    check_in_process,
-    check_over_sockets,
-    ids,
-    mask_body_length,
-    mask_uuid,
-)
+from support.compare import Case, differential_tests, ids, mask_body_length, mask_uuid
 from support.rawhttp import build_request, read_response
 from support.servers import ServerProcess, free_port, mockbin_argv
 
@@ -223,17 +216,7 @@ def test_suite_is_broad_enough():
     assert len(set(ids(CASES))) == len(CASES) >= 100
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_in_process(case, oracle_app, mockbin_app):
-    check_in_process(case, oracle_app, mockbin_app)
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_over_sockets(case, live_pair):
-    oracle, mine = live_pair
-    check_over_sockets(case, oracle.port, mine.port)
+test_in_process, test_over_sockets = differential_tests(CASES)
 
 
 # -- exact vectors and generator properties ---------------------------------

@@ -17,7 +17,7 @@ from typing import List, Tuple
 import pytest
 
 from support.differential import Shape, call_socket, call_wsgi
-from support.masked import LOW_SIZE
+from support.servers import LOW_SIZE
 from support.rawhttp import build_request
 
 EVENT = re.compile(rb"id: (\d+)\nevent: ping\ndata: (\{[^\n]*\})\n\n")

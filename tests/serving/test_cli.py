@@ -159,3 +159,38 @@ def test_port_zero_picks_a_free_port_and_logs_it():
         process.terminate()
         process.wait(10)
         process.stdout.close()
+
+
+def test_bare_mockbin_prints_its_help_not_an_error():
+    result = run()
+    assert result.returncode == 0, result
+    assert "error" not in result.stdout + result.stderr
+    assert "serve" in result.stdout and "healthcheck" in result.stdout
+
+
+def test_a_bad_value_reads_the_same_from_a_flag_and_from_the_environment():
+    by_flag = run("serve", "--max-body-size", "lots")
+    by_env = run("serve", env={"MOCKBIN_MAX_BODY_SIZE": "lots"})
+    assert by_flag.returncode == by_env.returncode == 2
+    assert by_flag.stderr == by_env.stderr == (
+        "mockbin: error: invalid value for --max-body-size (MOCKBIN_MAX_BODY_SIZE): "
+        "'lots' is not a size (examples: 1048576, 512KiB, 100MiB)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "args, env",
+    [
+        (("--store", "sqlite:///tmp/x.db"), {}),
+        (("--store-max-items", "5"), {}),
+        (("--require-if-match",), {}),
+        ((), {"MOCKBIN_STORE_PREFIX": "/store"}),
+    ],
+)
+def test_stateful_settings_without_the_stateful_mode_are_refused(args, env):
+    assert_usage_error(run("serve", "--port", "0", *args, env=env), "stateful mode, which is off", "--stateful")
+
+
+def test_help_shows_sizes_with_units():
+    text = " ".join(run("serve", "--help").stdout.split())
+    assert "default: 100MiB" in text and "default: 10MiB" in text and "104857600" not in text

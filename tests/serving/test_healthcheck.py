@@ -173,3 +173,9 @@ def test_starts_without_flask_or_gunicorn() -> None:
     assert "mockbin.serving.healthcheck" in imported
     heavy = [name for name in imported if name.split(".")[0] in ("flask", "werkzeug", "gunicorn", "jinja2")]
     assert heavy == []
+
+
+def test_a_404_hints_at_the_prefix(live: ServerProcess) -> None:
+    """A server under --prefix answers 404 at the root's health path: say which setting is missing."""
+    result = healthcheck("--url", f"http://{HOST}:{live.port}/not-the-prefix/__mockbin/health")
+    assert_unhealthy(result, "MOCKBIN_PREFIX")

@@ -16,7 +16,7 @@ from support.echo_shapes import all_shapes
 from mockbin import create_app
 from mockbin.settings import Settings
 from mockbin.problems import Problem
-from support.differential import assert_same, call_socket, call_wsgi
+from support.compare import differential_tests
 from support.servers import ServerProcess, free_port, mockbin_argv
 
 STATEFUL_APP = create_app(Settings(stateful=True))
@@ -39,12 +39,16 @@ def claimed_by_httpbin(shape) -> bool:
 
 
 SHAPES = [shape for shape in all_shapes() if claimed_by_httpbin(shape)]
-IN_PROCESS = [shape for shape in SHAPES if not shape.socket_only]
 
 
 def test_only_unclaimed_paths_are_left_out():
     left_out = {shape.id for shape in all_shapes()} - {shape.id for shape in SHAPES}
     assert left_out == {"unknown-path-404", "unknown-path-404-post", "options-404", "undechunked-get-nope"}
+
+
+@pytest.fixture(scope="module")
+def stateful_app():
+    return STATEFUL_APP
 
 
 @pytest.fixture(scope="module")
@@ -56,18 +60,4 @@ def stateful_pair(live_pair) -> Iterator:
         yield oracle, mine
 
 
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", IN_PROCESS, ids=lambda shape: shape.id)
-def test_in_process(shape, oracle_app):
-    assert_same(call_wsgi(oracle_app, shape), call_wsgi(STATEFUL_APP, shape), ports=())
-
-
-@pytest.mark.oracle
-@pytest.mark.parametrize("shape", [s for s in SHAPES if not s.in_process_only], ids=lambda shape: shape.id)
-def test_over_sockets(shape, stateful_pair):
-    oracle, mine = stateful_pair
-    assert_same(
-        call_socket(oracle.port, shape),
-        call_socket(mine.port, shape),
-        ports=(str(oracle.port), str(mine.port)),
-    )
+test_in_process, test_over_sockets = differential_tests(SHAPES, app="stateful_app", pair="stateful_pair")

@@ -116,3 +116,16 @@ def test_the_mode_is_off_by_default(mockbin_app):
     assert store.status_code == 404 and store.content_type == "application/problem+json"
     assert store.json["type"] == "urn:mockbin:problem:stateful-off"
     assert "store" not in client.get("/__mockbin/health").json
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda tmp: f"{tmp}/missing/store.db", "does not exist; create it first"),
+        (lambda tmp: str(tmp), "is a directory"),
+    ],
+)
+def test_sqlite_open_errors_name_the_cause(tmp_path, make, reason):
+    line = serve_fails("--stateful", "--store", f"sqlite://{make(tmp_path)}")
+    assert reason in line, line
+

@@ -108,3 +108,15 @@ def oracle_argv(port: int, *extra: str) -> List[str]:
         sys.executable, "-m", "gunicorn", "httpbin:app", "-b", f"{HOST}:{port}",
         "--log-level", "warning", *gunicorn_control_socket_flags(), *extra,
     ]
+
+
+LOW_DURATION = "0.3"
+LOW_SIZE = "1000"
+
+
+def low_limit_argv(port: int) -> List[str]:
+    """A mockbin with tiny limits, so tests reach their edges in a fraction of a second."""
+    return mockbin_argv(
+        port, "--workers", "1", "--threads", "1",
+        "--max-duration", LOW_DURATION, "--max-generated-size", LOW_SIZE,
+    )

@@ -269,6 +269,38 @@ def test_bad_command_line_setting_is_a_usage_error(pytester, run):
     result.stderr.fnmatch_lines(["*--mockbin-set: invalid value for journal_size: 'many' is not a whole number"])
 
 
+@pytest.mark.parametrize("setting", ["port=8080", "workers=4", "threads=2"])
+def test_server_process_settings_are_refused_not_ignored(pytester, run, setting):
+    """The in-process servers have no port, workers or threads to set: say so instead of ignoring it."""
+    pytester.makepyfile(test_x="def test_x(mockbin): pass")
+    result = run("--mockbin-set", setting)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--mockbin-set: '{setting.split('=')[0]}' configures `mockbin serve`'s server process*"])
+
+
+def test_marker_with_a_server_process_setting_fails_the_test(pytester, run):
+    pytester.makepyfile(
+        test_x="""
+        import pytest
+
+        @pytest.mark.mockbin(workers=2)
+        def test_x(mockbin):
+            pass
+        """
+    )
+    result = run()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*@pytest.mark.mockbin: 'workers' configures `mockbin serve`'s server process*"])
+
+
+def test_a_sidecar_url_without_a_scheme_is_a_usage_error(pytester, run, monkeypatch):
+    monkeypatch.setenv("MOCKBIN_URL", "mockbin:8080")
+    pytester.makepyfile(test_x="def test_x(mockbin): pass")
+    result = run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*MOCKBIN_URL*'mockbin:8080' is not an http:// URL*http://mockbin:8080*"])
+
+
 def test_https_fixtures(pytester, run):
     pytester.makeconftest(
         LEAK_CHECK
@@ -319,7 +351,7 @@ def test_https_without_trustme_says_how_to_get_it(pytester, run):
     pytester.makepyfile(test_x="def test_x(mockbin_secure): pass\ndef test_plain(mockbin): pass")
     result = run()
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["*HTTPS fixtures need trustme*pip install 'mockbin[[]pytest[]]'*"])
+    result.stdout.fnmatch_lines(["*HTTPS fixtures need trustme*pip install trustme*"])
 
 
 HTTPBIN_COMPAT_TESTS = """
