@@ -230,6 +230,8 @@ def test_a_non_loopback_bind_answers_any_host_but_still_no_page(exposed):
 
 
 def test_a_non_loopback_bind_without_a_token_warns_once_saying_how_to_set_one(exposed):
+    # The port listens before gunicorn starts; once a worker answers, the arbiter has logged.
+    assert call(exposed, "GET", "/__mockbin/health").status == 200
     lines = [line for line in exposed.output().splitlines() if WARNING in line]
     assert len(lines) == 1 and "[WARNING]" in lines[0] and "0.0.0.0" in lines[0], exposed.output()
 
@@ -239,6 +241,7 @@ def test_no_warning_with_a_token_or_on_loopback(server):
         assert call(running, "GET", "/__mockbin/health").status == 200
         output = running.output()
     assert "takes no token" not in output and TOKEN not in output
+    assert call(server, "GET", "/__mockbin/health").status == 200
     assert "takes no token" not in server.output()
 
 
@@ -304,3 +307,14 @@ def test_compose_gives_the_sidecar_and_its_client_the_same_token():
     services = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())["services"]
     server, client = services["mockbin"]["environment"], services["tests"]["environment"]
     assert server["MOCKBIN_ADMIN_TOKEN"] and server["MOCKBIN_ADMIN_TOKEN"] == client["MOCKBIN_ADMIN_TOKEN"]
+
+
+def test_a_token_no_header_can_carry_stops_start_up_without_being_echoed():
+    import subprocess
+    import sys
+
+    bad = "has space-é"
+    result = subprocess.run([sys.executable, "-m", "mockbin", "serve", "--admin-token", bad],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "--admin-token (MOCKBIN_ADMIN_TOKEN)" in result.stderr and bad not in result.stderr

@@ -179,6 +179,13 @@ def _at_least(minimum: int) -> Callable[[int], Optional[str]]:
     return check
 
 
+def _bearer_token(value: str) -> Optional[str]:
+    """RFC 6750's b64token (letters, digits, ``-._~+/``, then ``=``), or empty; never echoes it."""
+    if not value or re.fullmatch(r"[A-Za-z0-9\-._~+/]+=*", value):
+        return None
+    return "a bearer token may hold only letters, digits, -._~+/ and trailing = (try: openssl rand -hex 32)"
+
+
 def _non_empty(value: str) -> Optional[str]:
     return None if value.strip() else "an empty value is not allowed"
 
@@ -470,7 +477,7 @@ class Settings:
         "Require Authorization: Bearer TOKEN on every /__mockbin/ request but /__mockbin/health "
         "(401 otherwise). Empty: no token. Set it whenever mockbin listens beyond loopback.",
         parse_str,
-        None,
+        _bearer_token,
         "TOKEN",
         group="admin",
         secret=True,

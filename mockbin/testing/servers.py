@@ -104,7 +104,8 @@ class Pool:
     def settings(self, overrides: Mapping[str, Any] = EMPTY) -> "Settings":
         from ..settings import Settings, SettingsError
 
-        values = {"journal": True, **self.overrides, **dict(overrides)}
+        # They listen on 127.0.0.1 whatever MOCKBIN_HOST says; the admin API's Host check knows it.
+        values = {"journal": True, **self.overrides, **dict(overrides), "host": "127.0.0.1"}
         try:
             return Settings.from_env().replace(**values)
         except SettingsError as exc:

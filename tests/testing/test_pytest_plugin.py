@@ -487,6 +487,20 @@ def test_in_process_servers_take_the_token_from_the_settings_and_the_handle_send
     run().assert_outcomes(passed=4)
 
 
+def test_in_process_servers_check_host_even_when_mockbin_host_says_0_0_0_0(pytester, run, monkeypatch):
+    monkeypatch.setenv("MOCKBIN_HOST", "0.0.0.0")  # as inside the container image
+    pytester.makepyfile(
+        test_host="""
+        import requests
+
+        def test_rebinding_refused(mockbin):
+            assert requests.get(mockbin + "/__mockbin/requests", headers={"Host": "evil.example"}).status_code == 403
+            assert requests.get(mockbin + "/__mockbin/requests").status_code == 200
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
 def test_the_token_is_never_shown_in_a_settings_repr():
     from mockbin.settings import Settings
 
