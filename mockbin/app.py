@@ -3,6 +3,7 @@
 Request flow, outermost first::
 
     mount (settings into the environ; prefix -> SCRIPT_NAME)
+      -> AdminGuard (only /__mockbin/*: no web pages, loopback Host, token; no CORS headers)
       -> JournalMiddleware (only with --journal; records every request but /__mockbin/)
       -> FastLane (hot echo routes, no Flask dispatch)
         -> Flask (every route, automatic HEAD/OPTIONS, 404/405, errors)
@@ -75,5 +76,6 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     if recorder is not None:
         admin.on_reset(app, recorder.clear)
         wsgi = journal.JournalMiddleware(wsgi, recorder)
+    wsgi = admin.AdminGuard(wsgi, settings)
     app.wsgi_app = mount(wsgi, settings)  # type: ignore[method-assign,assignment]
     return app

@@ -4,11 +4,14 @@ Tests ask "was this endpoint called, how often, with what body?".  The
 journal answers from the server side, whatever client made the call:
 :class:`JournalMiddleware` sits outside the fast lane, so every request is
 recorded, except mockbin's own ``/__mockbin/`` API.  It keeps the newest
-``--journal-size`` requests (oldest dropped first) and the first
-``--journal-body-size`` bytes of each body.
+``--journal-size`` requests and at most ``--journal-max-bytes`` of them
+(headers, kept body and a fixed overhead per entry; oldest dropped first),
+and the first ``--journal-body-size`` bytes of each body.
 
-Served at ``GET /__mockbin/requests`` (``DELETE`` clears it) and cleared by
-``POST /__mockbin/reset``.  The journal lives in the memory of one process:
+Served at ``GET /__mockbin/requests`` (``DELETE`` clears it) in pages, so
+no single answer grows with the journal: at most :data:`PAGE_ENTRIES`
+entries and about :data:`PAGE_BYTES` of them, with a ``Link: rel="next"``
+header while more follow.  Cleared by ``POST /__mockbin/reset``.  The journal lives in the memory of one process:
 under gunicorn with ``--workers`` above 1 each worker sees only its share of
 the traffic, which is why it is off by default for ``mockbin serve`` and on
 in the pytest plugin (one process, many threads).  When it is off, the
@@ -36,6 +39,14 @@ from .settings import ADMIN_PREFIX, Settings
 WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 EXTENSION = "mockbin.journal"
 
+#: What an entry is charged beyond its text: the Python objects that hold it
+#: (measured: about 1 KiB for a bare entry, 150-200 bytes per header field).
+ENTRY_OVERHEAD = 1024
+FIELD_OVERHEAD = 192
+#: Most entries, and about the most entry bytes, one ``GET /__mockbin/requests`` returns.
+PAGE_ENTRIES = 1000
+PAGE_BYTES = 4 * 1024**2
+
 blueprint = Blueprint("journal", __name__)
 
 
@@ -44,7 +55,7 @@ class Entry:
 
     __slots__ = (
         "id", "time", "method", "scheme", "host", "script_name", "path", "query", "headers",
-        "remote_addr", "remote_port", "body", "body_size", "body_truncated", "status",
+        "remote_addr", "remote_port", "body", "body_size", "body_truncated", "status", "weight", "kept",
     )
 
     def __init__(self, id: int, environ: Dict[str, Any]) -> None:
@@ -64,6 +75,15 @@ class Entry:
         self.body_size: Optional[int] = 0
         self.body_truncated = False
         self.status: Optional[int] = None
+        self.weight = 0  # what the journal charged for this entry
+        self.kept = False  # in the journal (not yet dropped or cleared)
+
+    def measure(self) -> int:
+        """Bytes this entry holds, about: its text, its header fields, its kept body, the overhead."""
+        text = sum(map(len, (self.method, self.scheme, self.host, self.script_name, self.path, self.query,
+                             self.remote_addr)))
+        fields = sum(len(name) + len(value) + FIELD_OVERHEAD for name, value in self.headers)
+        return ENTRY_OVERHEAD + text + fields + len(self.body)
 
     def to_json(self) -> Dict[str, Any]:
         """The entry as ``GET /__mockbin/requests`` shows it."""
@@ -108,27 +128,91 @@ def _args(query: str) -> Dict[str, List[str]]:
 
 
 class Journal:
-    """A thread-safe ring of :class:`Entry`, newest last."""
+    """A thread-safe ring of :class:`Entry`, newest last, bounded by count and by bytes.
 
-    def __init__(self, size: int, body_size: int) -> None:
+    Ids are consecutive: each is drawn and appended under one lock, and only
+    the oldest entries leave (or all at once), so the entry with id ``n`` sits
+    at index ``n - first id`` and a page starts without a scan.
+    """
+
+    def __init__(self, size: int, body_size: int, max_bytes: int = 64 * 1024**2) -> None:
+        self.size = size
         self.body_size = body_size
-        self._entries: Deque[Entry] = deque(maxlen=size)
+        self.max_bytes = max_bytes
+        self._entries: Deque[Entry] = deque()
+        self._bytes = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def record(self, environ: Dict[str, Any]) -> Entry:
         with self._lock:
             entry = Entry(next(self._ids), environ)
+            entry.weight, entry.kept = entry.measure(), True
             self._entries.append(entry)
+            self._bytes += entry.weight
+            self._trim()
         return entry
+
+    def account(self, entry: Entry) -> None:
+        """Charge *entry* again now that its body is read, dropping the oldest entries past the bound."""
+        with self._lock:
+            weight = entry.measure()
+            if entry.kept:
+                self._bytes += weight - entry.weight
+            entry.weight = weight
+            self._trim()
+
+    def _trim(self) -> None:
+        """Drop the oldest entries past either bound; the newest stays even when alone it is over."""
+        entries = self._entries
+        while len(entries) > self.size or (self._bytes > self.max_bytes and len(entries) > 1):
+            dropped = entries.popleft()
+            dropped.kept = False
+            self._bytes -= dropped.weight
+
+    @property
+    def bytes(self) -> int:
+        """What the entries held now were charged, together."""
+        return self._bytes
 
     def entries(self) -> List[Entry]:
         with self._lock:
             return list(self._entries)
 
+    def page(self, after: int = 0, before: Optional[int] = None, newest: Optional[int] = None) -> Tuple[List[Entry], Optional[int]]:
+        """One page of the entries with ``after < id < before`` (only the *newest* of them), oldest first.
+
+        The page holds at most :data:`PAGE_ENTRIES` entries and stops once
+        it holds :data:`PAGE_BYTES` (one entry at least).  Also returned: the
+        id bound of the rest of the window when entries are left for a next
+        page (the window's last id plus one), else None.
+        """
+        with self._lock:
+            entries = self._entries
+            if not entries:
+                return [], None
+            first = entries[0].id
+            start = max(0, after + 1 - first)
+            end = len(entries) if before is None else max(0, min(len(entries), before - first))
+            if newest is not None:
+                start = max(start, end - newest)
+            page: List[Entry] = []
+            size = 0
+            index = start
+            while index < end and len(page) < PAGE_ENTRIES and (not page or size < PAGE_BYTES):
+                entry = entries[index]
+                page.append(entry)
+                size += entry.weight
+                index += 1
+            rest = entries[end - 1].id + 1 if index < end else None
+        return page, rest
+
     def clear(self) -> None:
         with self._lock:
+            for entry in self._entries:
+                entry.kept = False
             self._entries.clear()
+            self._bytes = 0
 
 
 class _Replay(io.RawIOBase):
@@ -227,6 +311,7 @@ class JournalMiddleware:
             _capture_body(environ, entry, self.journal.body_size)
         except Exception:  # a client that hung up mid-body: let the app see it too
             pass
+        self.journal.account(entry)
 
         def recording_start_response(
             status: str, headers: List[Tuple[str, str]], exc_info: Any = None
@@ -243,7 +328,7 @@ def install(app: Flask, settings: Settings) -> Optional[Journal]:
     app.register_blueprint(blueprint, url_prefix=ADMIN_PREFIX)
     if not settings.journal:
         return None
-    journal = Journal(settings.journal_size, settings.journal_body_size)
+    journal = Journal(settings.journal_size, settings.journal_body_size, settings.journal_max_bytes)
     app.extensions[EXTENSION] = journal
     return journal
 
@@ -255,14 +340,32 @@ def _journal() -> Journal:
     return journal
 
 
+def _whole_number(name: str) -> Optional[int]:
+    """A query parameter that must be a whole number, or None when absent; 400 otherwise."""
+    text = request.args.get(name)
+    if text is None:
+        return None
+    if not text.isdigit() or not text.isascii():
+        raise Problem("bad-journal-query", f"{name}={text!r} is not a whole number (0 or more).", parameter=name)
+    return int(text)
+
+
 @blueprint.get("/requests")
 def list_requests() -> Response:
-    """The recorded requests, oldest first; ``?limit=N`` keeps the newest N."""
-    entries = _journal().entries()
-    limit = request.args.get("limit", "")
-    if limit.isdigit():
-        entries = entries[len(entries) - int(limit) :] if int(limit) else []
-    return json_response([entry.to_json() for entry in entries])
+    """The recorded requests, oldest first, one page at a time.
+
+    ``?after=ID`` starts after that id, ``?before=ID`` stops before it,
+    ``?limit=N`` keeps only the newest N of those.  While entries are left,
+    ``Link: <...?after=LAST...>; rel="next"`` points at the next page (the
+    window stays the one first asked for: new requests do not shift it).
+    """
+    after, before, limit = _whole_number("after"), _whole_number("before"), _whole_number("limit")
+    page, rest = _journal().page(after or 0, before, limit)
+    response = json_response([entry.to_json() for entry in page])
+    if rest is not None and page:
+        query = f"after={page[-1].id}" + (f"&before={rest}" if before is not None or limit is not None else "")
+        response.headers["Link"] = f'<{request.script_root}{ADMIN_PREFIX}/requests?{query}>; rel="next"'
+    return response
 
 
 @blueprint.delete("/requests")

@@ -58,6 +58,24 @@ KINDS: Dict[str, Kind] = {
     "stateful-off": Kind(404, "Stateful mode is off", "`/__mockbin/store` without `--stateful`"),
     "bad-store-document": Kind(400, "Invalid store document", "`PUT /__mockbin/store`"),
     "journal-off": Kind(404, "Request journal is off", "`/__mockbin/requests` without `--journal`"),
+    "bad-journal-query": Kind(
+        400, "Invalid journal query", "`GET /__mockbin/requests` with an `after`, `before` or `limit` that is not a whole number"
+    ),
+    "admin-cross-origin": Kind(
+        403,
+        "The admin API does not answer web pages",
+        "`/__mockbin/*` with a foreign `Origin` or a `Sec-Fetch-Site` other than `none` (docs/security.md)",
+    ),
+    "admin-host": Kind(
+        403,
+        "Host not allowed for the admin API",
+        "`/__mockbin/*` with a `Host` that is neither loopback nor in `--admin-hosts` (docs/security.md)",
+    ),
+    "admin-token": Kind(
+        401,
+        "Admin token required",
+        "`/__mockbin/*` but `/__mockbin/health` with `--admin-token`, without the right `Authorization: Bearer`",
+    ),
     # -- stateful mode (docs/stateful.md) --
     "bad-path": Kind(400, "Invalid resource path", "stateful mode: a path with dot segments, `%2F`, `//`, controls"),
     "not-found": Kind(404, "Nothing stored here", "stateful mode: `GET`, `PATCH`, `DELETE` of nothing"),

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request
 from ..version import __version__
 from ..echo import excluded_headers, header_fields
 from ..settings import settings_of
+from .safety import safe_reflection
 
 HOSTNAME_PLACEHOLDER = "mockbin"
 DUMP_TYPE = "text/plain; charset=utf-8"
@@ -70,4 +71,4 @@ def dump_request(request: Request) -> Response:
         # The server de-chunked the body; frame it again as one chunk.
         body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
     wire = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
-    return Response(wire, content_type=DUMP_TYPE)
+    return safe_reflection(Response(wire, content_type=DUMP_TYPE), environ)

@@ -30,6 +30,7 @@ from ..echo import BODY_KEYS, echo
 from ..jsonify import compact
 from ..settings import settings_of
 from .pacing import Pacer
+from .safety import safe_reflection
 from .query import (
     check_duration,
     check_size,
@@ -61,12 +62,14 @@ def new_uuid(request: Request) -> Dict[str, str]:
     return {"uuid": str(uuid.uuid4())}
 
 
-def decode_base64(request: Request, value: str) -> str:
+def decode_base64(request: Request, value: str) -> BaseResponse:
     """The UTF-8 text that the URL-safe base64 value encodes."""
     try:
-        return base64.urlsafe_b64decode(value.encode("utf-8")).decode("utf-8")
+        text = base64.urlsafe_b64decode(value.encode("utf-8")).decode("utf-8")
     except ValueError:  # bad padding or alphabet, or bytes that are not UTF-8
-        return BASE64_HINT
+        text = BASE64_HINT
+    # As httpbin: served as HTML, whatever it says (--safe-responses: as plain text).
+    return safe_reflection(Response(text, mimetype="text/html"), request.environ)
 
 
 def _seed(args: "MultiDict[str, str]") -> Optional[int]:

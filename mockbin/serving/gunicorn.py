@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, Optional
 
 from gunicorn.app.base import BaseApplication
 
+from ..admin import exposure_warning
 from ..settings import Settings
 from .workers import Arbiter
 
@@ -106,6 +107,9 @@ def serve(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] =
 
     sock = bind_socket(settings.host, settings.port)
     options = gunicorn_options(settings, sock)
+    warning = exposure_warning(settings)
+    if warning is not None:  # one line in gunicorn's error log, once the server is up
+        options["when_ready"] = lambda server: server.log.warning(warning)
     # gunicorn takes the descriptor over (it keeps a copy and closes this
     # one): closing it again here, in the arbiter or a forked worker, fails.
     sock.detach()

@@ -179,6 +179,13 @@ def _at_least(minimum: int) -> Callable[[int], Optional[str]]:
     return check
 
 
+def _bearer_token(value: str) -> Optional[str]:
+    """RFC 6750's b64token (letters, digits, ``-._~+/``, then ``=``), or empty; never echoes it."""
+    if not value or re.fullmatch(r"[A-Za-z0-9\-._~+/]+=*", value):
+        return None
+    return "a bearer token may hold only letters, digits, -._~+/ and trailing = (try: openssl rand -hex 32)"
+
+
 def _non_empty(value: str) -> Optional[str]:
     return None if value.strip() else "an empty value is not allowed"
 
@@ -190,10 +197,16 @@ def setting(
     check: Optional[Callable[[Any], Optional[str]]] = None,
     metavar: str = "",
     group: str = "server",
+    secret: bool = False,
 ) -> Any:
-    """Declare one setting: its default, its ``--help`` line and how to read it."""
+    """Declare one setting: its default, its ``--help`` line and how to read it.
+
+    A *secret* one (a token) is left out of the settings' ``repr``, so no
+    error message, log line or pytest traceback that shows them leaks it.
+    """
     return field(
         default=default,
+        repr=not secret,
         metadata={"help": help, "parse": parse, "check": check, "metavar": metavar, "group": group},
     )
 
@@ -446,6 +459,46 @@ class Settings:
         _at_least(0),
         "SIZE",
         group="journal",
+    )
+
+    journal_max_bytes: int = setting(
+        64 * 1024**2,
+        "Most memory the journal's entries may take, headers and kept bodies together (about); "
+        "the oldest are dropped first. Accepts units: 512KiB, 64MiB.",
+        parse_size,
+        _at_least(0),
+        "SIZE",
+        group="journal",
+    )
+
+    # -- admin API and safety (admin.py, routes/safety.py, docs/security.md) --
+    admin_token: str = setting(
+        "",
+        "Require Authorization: Bearer TOKEN on every /__mockbin/ request but /__mockbin/health "
+        "(401 otherwise). Empty: no token. Set it whenever mockbin listens beyond loopback.",
+        parse_str,
+        _bearer_token,
+        "TOKEN",
+        group="admin",
+        secret=True,
+    )
+    admin_hosts: Tuple[str, ...] = setting(
+        (),
+        "Comma-separated Host names the admin API answers besides loopback ones (*.example.com "
+        "for subdomains); other Hosts get 403 on a loopback bind, or always once this is set.",
+        parse_hosts,
+        None,
+        "HOSTS",
+        group="admin",
+    )
+    safe_responses: bool = setting(
+        False,
+        "Serve the routes that reflect client-chosen content (/base64, /response-headers with a "
+        "Content-Type, ...) as text/plain with X-Content-Type-Options: nosniff. Off: exact httpbin.",
+        parse_bool,
+        None,
+        "BOOL",
+        group="admin",
     )
 
     def __post_init__(self) -> None:

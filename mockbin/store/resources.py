@@ -38,6 +38,7 @@ from .base import (
     parse_json,
 )
 from ..problems import Problem
+from ..routes.safety import safe_reflection
 from .conditions import FAILED, Current, evaluate, is_conditional, precondition_failed, preference, quote_etag
 from .idempotency import build_response
 from .pages import Page, parse_page, quote_path
@@ -124,8 +125,8 @@ class Resources:
                 f"{req.method} is not supported on resource paths",
                 {"Allow": ALLOW},
             )
-        try:
-            return handler(req, path)
+        try:  # stored HTML and SVG are inert text under --safe-responses (docs/security.md)
+            return safe_reflection(handler(req, path), req.environ, only_active=True)
         except StoreError as exc:
             raise exc.problem() from None
 

@@ -3,7 +3,9 @@
 What the ``mockbin`` fixture returns, but usable without pytest: point
 :class:`Mockbin` at any mockbin (in-process, or a docker-compose sidecar) and
 it talks to it only through HTTP and the ``/__mockbin/`` admin API, so a test
-reads the same way whichever server answers.
+reads the same way whichever server answers.  It sends the admin token
+(``token=``, else ``MOCKBIN_ADMIN_TOKEN``) on every admin call, and reads the
+journal page by page (``Link: rel="next"``), so every request shows.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import base64
 import difflib
 import http.client
 import json as jsonlib
+import os
+import re
 import ssl
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Pattern, Sequence, Tuple, Union
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -19,6 +23,9 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from werkzeug.datastructures import Headers, MultiDict
 
 ADMIN = "/__mockbin"
+#: Where the handle finds the admin token when none is given (the server reads the same variable).
+TOKEN_ENV = "MOCKBIN_ADMIN_TOKEN"
+_NEXT_PAGE = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?', re.IGNORECASE)
 _MISSING: Any = object()
 #: Requests shown under a failed assertion.
 CLOSEST = 5
@@ -242,8 +249,16 @@ class Mockbin:
     ``h.join("get")`` build request URLs.
     """
 
-    def __init__(self, url: str, ssl_context: Optional[ssl.SSLContext] = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        ssl_context: Optional[ssl.SSLContext] = None,
+        timeout: float = 10.0,
+        token: Optional[str] = None,
+    ) -> None:
         self.url = url.rstrip("/")
+        # None: the environment's token; "": none at all.
+        self._token = os.environ.get(TOKEN_ENV, "") if token is None else token
         parts = urlsplit(self.url)
         self.scheme = parts.scheme
         self.host = parts.hostname or ""
@@ -279,19 +294,28 @@ class Mockbin:
     # -- admin API ----------------------------------------------------------
 
     def _admin(self, method: str, path: str, body: Any = None, expect: Sequence[int] = (200,)) -> bytes:
+        return self._call(method, self._base_path + ADMIN + path, body, expect)[0]
+
+    def _call(
+        self, method: str, target: str, body: Any = None, expect: Sequence[int] = (200,)
+    ) -> Tuple[bytes, "http.client.HTTPMessage"]:
+        """One admin request to *target* (a path with query); the body and headers of a success."""
         data = None if body is None else jsonlib.dumps(body).encode("utf-8")
         if self.scheme == "https":
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
                 self.host, self.port, timeout=self._timeout, context=self._ssl_context)
         else:
             conn = http.client.HTTPConnection(self.host, self.port, timeout=self._timeout)
+        shown = target[len(self._base_path):] if target.startswith(self._base_path) else target
         try:
             headers = {"Content-Type": "application/json"} if data is not None else {}
-            conn.request(method, self._base_path + ADMIN + path, body=data, headers=headers)
+            if self._token:
+                headers["Authorization"] = f"Bearer {self._token}"
+            conn.request(method, target, body=data, headers=headers)
             response = conn.getresponse()
             payload = response.read()
         except OSError as exc:
-            raise AdminError(f"mockbin at {self.url} did not answer {method} {ADMIN}{path}: {exc}") from None
+            raise AdminError(f"mockbin at {self.url} did not answer {method} {shown}: {exc}") from None
         finally:
             conn.close()
         if response.status not in expect:
@@ -300,8 +324,10 @@ class Mockbin:
                 detail = jsonlib.loads(payload).get("detail", detail)
             except (ValueError, AttributeError):
                 pass
-            raise AdminError(f"{method} {ADMIN}{path} on {self.url} answered {response.status}: {detail}")
-        return payload
+            if response.status == 401 and not self._token:
+                detail += f" (give the handle token=..., or set {TOKEN_ENV})"
+            raise AdminError(f"{method} {shown} on {self.url} answered {response.status}: {detail}")
+        return payload, response.headers
 
     def _admin_json(self, method: str, path: str) -> Any:
         return jsonlib.loads(self._admin(method, path))
@@ -318,8 +344,14 @@ class Mockbin:
 
     @property
     def requests(self) -> List[RecordedRequest]:
-        """Every recorded request, oldest first (a fresh read each time)."""
-        return [RecordedRequest(entry) for entry in self._admin_json("GET", "/requests")]
+        """Every recorded request, oldest first (a fresh read each time, all pages)."""
+        entries: List[Any] = []
+        target: Optional[str] = self._base_path + ADMIN + "/requests"
+        while target is not None:
+            payload, headers = self._call("GET", target)
+            entries.extend(jsonlib.loads(payload))
+            target = _next_page(headers.get("Link", ""))
+        return [RecordedRequest(entry) for entry in entries]
 
     @property
     def last_request(self) -> Optional[RecordedRequest]:
@@ -369,6 +401,15 @@ class Mockbin:
         if found:
             message = f"expected no request matching {wanted.describe()}, received {len(found)}"
             raise AssertionError(message + "\n" + _report(wanted, received, found))
+
+
+def _next_page(link: str) -> Optional[str]:
+    """The target of a ``Link: <...>; rel="next"`` header (path and query), or None."""
+    match = _NEXT_PAGE.search(link)
+    if match is None:
+        return None
+    parts = urlsplit(match.group(1))
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def describe_request(req: RecordedRequest) -> str:

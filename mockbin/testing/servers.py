@@ -104,7 +104,8 @@ class Pool:
     def settings(self, overrides: Mapping[str, Any] = EMPTY) -> "Settings":
         from ..settings import Settings, SettingsError
 
-        values = {"journal": True, **self.overrides, **dict(overrides)}
+        # They listen on 127.0.0.1 whatever MOCKBIN_HOST says; the admin API's Host check knows it.
+        values = {"journal": True, **self.overrides, **dict(overrides), "host": "127.0.0.1"}
         try:
             return Settings.from_env().replace(**values)
         except SettingsError as exc:
@@ -133,17 +134,25 @@ class Pool:
         from .client import Mockbin
 
         url = self.url(scheme, overrides)
-        return Mockbin(url, self.tls.client_context() if scheme == "https" else None)
+        context = self.tls.client_context() if scheme == "https" else None
+        if scheme == "http" and self.sidecar:
+            return Mockbin(url, context)  # the sidecar's token: MOCKBIN_ADMIN_TOKEN
+        return Mockbin(url, context, token=self.settings(overrides).admin_token)
 
     def _check_sidecar(self) -> None:
         if self._sidecar_checked:
             return
         from .client import AdminError, Mockbin
 
+        handle = Mockbin(self.sidecar or "")
         try:
-            Mockbin(self.sidecar or "").health()
+            handle.health()
         except AdminError as exc:
             pytest.fail(f"{SIDECAR_ENV}={self.sidecar} is set but that mockbin does not answer: {exc}", pytrace=False)
+        try:  # the health check takes no token; this does (404 when the journal is off is fine)
+            handle._admin("GET", "/requests?limit=0", expect=(200, 404))
+        except AdminError as exc:
+            pytest.fail(f"{SIDECAR_ENV}={self.sidecar}: its admin API refuses this session: {exc}", pytrace=False)
         self._sidecar_checked = True
 
     def close(self) -> None:

@@ -487,6 +487,92 @@ def test_sidecar_without_journal_says_how_to_turn_it_on(pytester, run, monkeypat
     result.stdout.fnmatch_lines(["*AdminError: GET /__mockbin/requests on * answered 404: *--journal (or MOCKBIN_JOURNAL=1)*"])
 
 
+# -- the admin token ----------------------------------------------------------
+
+
+def test_in_process_servers_take_the_token_from_the_settings_and_the_handle_sends_it(pytester, run):
+    pytester.makeini("[pytest]\nmockbin_settings =\n    admin_token=ini-token\n")
+    pytester.makepyfile(
+        test_token="""
+        import pytest
+        import requests
+
+        def test_handle_and_reset_work(mockbin):
+            requests.get(mockbin + "/get?x=1")
+            mockbin.assert_requested("GET", "/get", args={"x": "1"})
+            assert requests.get(mockbin + "/__mockbin/requests").status_code == 401
+            answer = requests.get(mockbin + "/__mockbin/requests", headers={"Authorization": "Bearer ini-token"})
+            assert answer.status_code == 200 and len(answer.json()) == 1
+
+        def test_reset_happened(mockbin):
+            assert mockbin.requests == []
+
+        def test_https_too(mockbin_secure, mockbin_ca_bundle):
+            assert mockbin_secure.requests == []
+            assert requests.get(mockbin_secure + "/__mockbin/health", verify=mockbin_ca_bundle).status_code == 200
+
+        @pytest.mark.mockbin(admin_token="")
+        def test_a_marker_turns_it_off(mockbin):
+            assert requests.get(mockbin + "/__mockbin/requests").status_code == 200
+        """
+    )
+    run().assert_outcomes(passed=4)
+
+
+def test_in_process_servers_check_host_even_when_mockbin_host_says_0_0_0_0(pytester, run, monkeypatch):
+    monkeypatch.setenv("MOCKBIN_HOST", "0.0.0.0")  # as inside the container image
+    pytester.makepyfile(
+        test_host="""
+        import requests
+
+        def test_rebinding_refused(mockbin):
+            assert requests.get(mockbin + "/__mockbin/requests", headers={"Host": "evil.example"}).status_code == 403
+            assert requests.get(mockbin + "/__mockbin/requests").status_code == 200
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_the_token_is_never_shown_in_a_settings_repr():
+    from mockbin.settings import Settings
+
+    assert "hidden-value" not in repr(Settings(admin_token="hidden-value"))
+
+
+@pytest.fixture(scope="module")
+def token_sidecar():
+    port = free_port()
+    argv = mockbin_argv(port, "--journal", "--workers", "1", "--threads", "4", "--admin-token", "side-token")
+    with ServerProcess(argv, port) as server:
+        yield server
+
+
+def test_sidecar_mode_sends_mockbin_admin_token(pytester, run, monkeypatch, token_sidecar):
+    monkeypatch.setenv("MOCKBIN_URL", token_sidecar.url)
+    monkeypatch.setenv("MOCKBIN_ADMIN_TOKEN", "side-token")
+    pytester.makepyfile(
+        test_sidecar="""
+        import requests
+
+        def test_first(mockbin):
+            requests.get(mockbin + "/get", params={"n": "1"})
+            mockbin.assert_requested("GET", "/get", args={"n": "1"}, count=1)
+
+        def test_second_starts_empty(mockbin):
+            assert mockbin.requests == []
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+def test_sidecar_mode_without_the_token_says_what_is_missing(pytester, run, monkeypatch, token_sidecar):
+    monkeypatch.setenv("MOCKBIN_URL", token_sidecar.url)
+    pytester.makepyfile(test_x="def test_x(mockbin): pass")
+    result = run()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*MOCKBIN_URL=*: its admin API refuses this session*401*set MOCKBIN_ADMIN_TOKEN*"])
+
+
 # -- stateful mode (needs the 'stateful' branch) ------------------------------
 
 
