@@ -53,3 +53,14 @@ class JsonLogger(Logger):
             self.access_log.info("%s", line)
         except Exception:
             self.exception("cannot write the access log line")
+
+
+class AccessLog:
+    """WSGI middleware writing gunicorn's access lines, for servers that write other ones (granian)."""
+
+    def __init__(self, app: Any, log_format: str) -> None:
+        self.app = app
+        self.log_format = log_format
+
+    def __call__(self, environ: Dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)

@@ -51,7 +51,7 @@ def test_only_unclaimed_paths_are_left_out():
 def stateful_pair(live_pair) -> Iterator:
     oracle, _ = live_pair
     port = free_port()
-    argv = mockbin_argv(port, "--workers", "1", "--threads", "1", "--stateful")
+    argv = mockbin_argv(port, "--stateful")  # the default worker, as the live pair's
     with ServerProcess(argv, port) as mine:
         yield oracle, mine
 
