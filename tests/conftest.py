@@ -46,6 +46,16 @@ def live_pair() -> Iterator[Tuple[ServerProcess, ServerProcess]]:
         yield oracle, mine
 
 
+@pytest.fixture(scope="session")
+def granian_pair(live_pair) -> Iterator[Tuple[ServerProcess, ServerProcess]]:
+    """The live pair's oracle (gunicorn) and mockbin under granian (``--server granian``)."""
+    pytest.importorskip("granian", reason="granian (the extra fast) is not installed")
+    oracle, _ = live_pair
+    port = free_port()
+    with ServerProcess(mockbin_argv(port, "--server", "granian"), port) as mine:
+        yield oracle, mine
+
+
 @pytest.fixture(scope="module")
 def low_app():
     """The app with the tiny limits, in-process."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from support.compare import GRANIAN_DIFFERENCES, compare_granian
 from support.echo_shapes import all_shapes
 from support.differential import assert_same, call_socket, call_wsgi, date_is_valid
 
@@ -37,3 +38,12 @@ def test_over_sockets(shape, live_pair):
     actual = call_socket(mine.port, shape)
     assert_same(expected, actual, ports=(str(oracle.port), str(mine.port)))
     assert date_is_valid(actual) == date_is_valid(expected)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("shape", [s for s in SHAPES if not s.in_process_only], ids=lambda shape: shape.id)
+def test_over_granian(shape, granian_pair):
+    """The same shapes against mockbin under granian (reason phrase and header-name case aside)."""
+    if shape.id in GRANIAN_DIFFERENCES:
+        pytest.skip(f"granian: {GRANIAN_DIFFERENCES[shape.id]} (docs/compatibility.md)")
+    compare_granian(granian_pair, shape)

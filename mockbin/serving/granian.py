@@ -21,7 +21,7 @@ Every setting means what it means under gunicorn:
 What granian cannot do is refused here at start: ``--timeout`` (granian has
 no watchdog that restarts a stuck worker), ``--worker-class``.  The WSGI
 environ granian builds differs from gunicorn's in a few ways; the app's
-mount evens them out (:mod:`mockbin.serving.environ`).
+mount evens them out (:mod:`mockbin.serving.compat`).
 """
 
 from __future__ import annotations
@@ -84,14 +84,14 @@ def load_app(settings: Settings) -> Callable[..., Any]:
 
 def build(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] = None) -> Callable[..., Any]:
     """mockbin's WSGI app as granian serves it: environ evened out, access lines written."""
-    from .environ import GranianEnviron
+    from .compat import GunicornLike
     from .logs import AccessLog
 
     if app_factory is None:
         from ..app import create_app
 
         app_factory = create_app
-    wsgi: Callable[..., Any] = GranianEnviron(app_factory(settings), settings)
+    wsgi: Callable[..., Any] = GunicornLike(app_factory(settings), settings)
     if settings.access_log and settings.log_level in ("debug", "info"):
         wsgi = AccessLog(wsgi, settings.log_format)
     return wsgi

@@ -17,6 +17,7 @@ from mockbin import create_app
 from mockbin.settings import Settings
 from mockbin.problems import Problem
 from support.differential import assert_same, call_socket, call_wsgi
+from support.compare import GRANIAN_DIFFERENCES, compare_granian
 from support.servers import ServerProcess, free_port, mockbin_argv
 
 STATEFUL_APP = create_app(Settings(stateful=True))
@@ -56,6 +57,15 @@ def stateful_pair(live_pair) -> Iterator:
         yield oracle, mine
 
 
+@pytest.fixture(scope="module")
+def stateful_granian_pair(live_pair) -> Iterator:
+    pytest.importorskip("granian", reason="granian (the extra fast) is not installed")
+    oracle, _ = live_pair
+    port = free_port()
+    with ServerProcess(mockbin_argv(port, "--stateful", "--server", "granian"), port) as mine:
+        yield oracle, mine
+
+
 @pytest.mark.oracle
 @pytest.mark.parametrize("shape", IN_PROCESS, ids=lambda shape: shape.id)
 def test_in_process(shape, oracle_app):
@@ -71,3 +81,12 @@ def test_over_sockets(shape, stateful_pair):
         call_socket(mine.port, shape),
         ports=(str(oracle.port), str(mine.port)),
     )
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("shape", [s for s in SHAPES if not s.in_process_only], ids=lambda shape: shape.id)
+def test_over_granian(shape, stateful_granian_pair):
+    """The stateful mode under granian leaves httpbin's routes as they are too."""
+    if shape.id in GRANIAN_DIFFERENCES:
+        pytest.skip(f"granian: {GRANIAN_DIFFERENCES[shape.id]} (docs/compatibility.md)")
+    compare_granian(stateful_granian_pair, shape)
