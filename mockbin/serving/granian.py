@@ -27,6 +27,7 @@ mount evens them out (:mod:`mockbin.serving.compat`).
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from typing import Any, Callable, Dict, Optional
 
@@ -79,7 +80,7 @@ def load_app(settings: Settings) -> Callable[..., Any]:
     app = _PRELOADED.get("app")
     if app is None:  # a spawned (not forked) worker: build it here
         app = build(settings)
-    return app  # type: ignore[no-any-return]
+    return app
 
 
 def build(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] = None) -> Callable[..., Any]:
@@ -97,9 +98,17 @@ def build(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] =
     return wsgi
 
 
+class QuietAdvice(logging.Filter):
+    """Drop granian's advice about thread counts: ``--threads`` is the user's, documented choice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Configuration allows spawning up to")
+
+
 def log_config(settings: Settings) -> Dict[str, Any]:
     """granian's own messages on stderr, stamped as gunicorn stamps its error log."""
     return {
+        "filters": {"quiet": {"()": QuietAdvice}},
         "formatters": {
             "generic": {
                 "()": "logging.Formatter",
@@ -109,7 +118,12 @@ def log_config(settings: Settings) -> Dict[str, Any]:
             "access": {"()": "logging.Formatter", "fmt": "%(message)s"},
         },
         "handlers": {
-            "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+            "console": {
+                "formatter": "generic",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "filters": ["quiet"],
+            },
             "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stdout"},
         },
     }

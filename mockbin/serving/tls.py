@@ -140,6 +140,12 @@ def names_for(host: str) -> List[str]:
     return names
 
 
+def _remove_if_owner(directory: str, owner: int) -> None:
+    """Forked workers inherit atexit handlers: only the process that made *directory* removes it."""
+    if os.getpid() == owner:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def mint(host: str) -> TLSFiles:
     """A new CA and a leaf certificate for *host*, in a private directory removed at exit."""
     import trustme
@@ -147,10 +153,7 @@ def mint(host: str) -> TLSFiles:
     ca = trustme.CA(organization_name="mockbin", organization_unit_name="mockbin serve --tls-self-signed")
     leaf = ca.issue_cert(*names_for(host))
     directory = tempfile.mkdtemp(prefix="mockbin-tls-")  # 0700: only this user reads the key
-    owner = os.getpid()
-    # Forked workers inherit atexit handlers: only the process that made the
-    # directory removes it.
-    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(directory, ignore_errors=True))
+    atexit.register(_remove_if_owner, directory, os.getpid())
     cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
     leaf.cert_chain_pems[0].write_to_path(cert)
     for blob in leaf.cert_chain_pems[1:]:

@@ -108,6 +108,8 @@ class GeventWorker(_AsyncWorker):
     only its own greenlet.
     """
 
+    alive: bool
+
     def init_process(self) -> None:
         from gevent import monkey
 
