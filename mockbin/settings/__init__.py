@@ -311,7 +311,7 @@ class Settings:
     )
     timeout: int = setting(
         30,
-        "Seconds before gunicorn restarts a worker that stopped responding; with --threads 1 "
+        "Seconds before gunicorn restarts a worker that stopped responding; with --worker-class sync "
         "it also caps each request. 0: never.",
         parse_int,
         _at_least(0),
