@@ -11,8 +11,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 COPY pyproject.toml setup.cfg README.md ./
 COPY mockbin ./mockbin
-# With the redis extra, MOCKBIN_STORE=redis://... works in the image.
-RUN pip wheel --wheel-dir /wheels ".[redis]"
+# The extras redis (MOCKBIN_STORE=redis://...) and fast (MOCKBIN_SERVER=granian,
+# HTTP/2) are included, so every setting works in the image.
+RUN pip wheel --wheel-dir /wheels ".[redis,fast]"
 
 # -- runtime: the wheels installed offline, no compiler, no source tree -------
 FROM ${PYTHON_IMAGE}
@@ -27,8 +28,12 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 # keeps them; --no-index: nothing is fetched from the network here.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-index /wheels/*.whl \
-    && useradd --system --uid 10001 --user-group --create-home --home-dir /var/lib/mockbin mockbin
+    && useradd --system --uid 10001 --user-group --create-home --home-dir /var/lib/mockbin mockbin \
+    && install -d -o mockbin -g mockbin -m 0755 /var/lib/mockbin/ca
 
+# MOCKBIN_TLS_SELF_SIGNED=1 serves HTTPS; point MOCKBIN_TLS_CA_FILE into
+# /var/lib/mockbin/ca (owned by the mockbin user, so a named volume mounted
+# there is writable) to share the CA with other containers.
 # Listen on every interface of the container, on the port peers use (8080).
 # The grace period stays below `docker stop`'s 10 s, so in-flight requests
 # finish and mockbin exits 0 before Docker would send SIGKILL.

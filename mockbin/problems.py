@@ -52,6 +52,10 @@ KINDS: Dict[str, Kind] = {
     "invalid-cookie": Kind(
         400, "Invalid cookie name", "`/cookies/set`, `/cookies/set/<name>/<value>`, `/cookies/delete`"
     ),
+    # -- servers --
+    "server-cannot": Kind(
+        501, "The server engine cannot send this answer", "`--server granian`: what its WSGI interface cannot do"
+    ),
     # -- limits --
     "body-too-large": Kind(413, "Request body too large", "any request with a body over `--max-body-size`"),
     # -- admin API and journal --

@@ -7,7 +7,10 @@ from typing import Iterator, Tuple
 
 import pytest
 
-from support.servers import LOW_DURATION, LOW_SIZE, ServerProcess, free_port, low_limit_argv, mockbin_argv, oracle_argv
+from support.servers import (
+    DEFAULT_WORKER_FOR_ORACLE, LOW_DURATION, LOW_SIZE, ServerProcess, free_port, low_limit_argv, mockbin_argv,
+    oracle_argv,
+)
 
 pytest_plugins = ("pytester",)  # the pytest plugin's tests run real pytest sessions
 
@@ -31,15 +34,27 @@ def mockbin_app():
 
 @pytest.fixture(scope="session")
 def live_pair() -> Iterator[Tuple[ServerProcess, ServerProcess]]:
-    """httpbin and mockbin, each under gunicorn with one sync worker, on real sockets.
+    """httpbin and mockbin, each under gunicorn with mockbin's default worker, on real sockets.
 
-    Both run the same gunicorn configuration, so even gunicorn's own headers
-    (``Server``, ``Connection: close``) must agree.
+    mockbin runs as ``mockbin serve`` does by default (one gevent worker);
+    httpbin runs under the same worker class, as its own container runs it
+    (gunicorn's gevent worker), so even gunicorn's own headers (``Server``,
+    ``Connection``) must agree.
     """
     oracle_port, port = free_port(), free_port()
-    oracle = ServerProcess(oracle_argv(oracle_port), oracle_port)
-    mine = ServerProcess(mockbin_argv(port, "--workers", "1", "--threads", "1"), port)
+    oracle = ServerProcess(oracle_argv(oracle_port, *DEFAULT_WORKER_FOR_ORACLE), oracle_port)
+    mine = ServerProcess(mockbin_argv(port), port)
     with oracle, mine:
+        yield oracle, mine
+
+
+@pytest.fixture(scope="session")
+def granian_pair(live_pair) -> Iterator[Tuple[ServerProcess, ServerProcess]]:
+    """The live pair's oracle (gunicorn) and mockbin under granian (``--server granian``)."""
+    pytest.importorskip("granian", reason="granian (the extra fast) is not installed")
+    oracle, _ = live_pair
+    port = free_port()
+    with ServerProcess(mockbin_argv(port, "--server", "granian"), port) as mine:
         yield oracle, mine
 
 

@@ -20,4 +20,4 @@ def test_suite_is_broad_enough():
     assert len({shape.id for shape in SHAPES}) >= 120
 
 
-test_in_process, test_over_sockets = differential_tests(SHAPES)
+test_in_process, test_over_sockets, test_over_granian = differential_tests(SHAPES)

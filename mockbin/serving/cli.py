@@ -79,14 +79,25 @@ def cli(ctx: click.Context) -> None:
 @cli.command()
 @settings_options
 def serve(**flags: Any) -> None:
-    """Serve mockbin under gunicorn (default http://127.0.0.1:8080)."""
-    from .gunicorn import ServeError, serve as run
+    """Serve mockbin (default http://127.0.0.1:8080, under gunicorn)."""
+    from .sockets import ServeError
 
     try:
         settings = Settings.from_sources(flags)
-        run(settings)
+        engine(settings.server)(settings)
     except (SettingsError, ServeError) as exc:
         raise fail(str(exc)) from None
+
+
+def engine(server: str) -> Callable[[Settings], None]:
+    """The ``serve`` function of *server* (``--server``)."""
+    if server == "granian":
+        from .granian import serve as serve_granian
+
+        return serve_granian
+    from .gunicorn import serve as serve_gunicorn
+
+    return serve_gunicorn
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""Runners: mockbin under gunicorn, started from Python (no shell-out).
+"""mockbin under gunicorn (the default server), started from Python (no shell-out).
 
 :func:`serve` binds the listening socket itself before handing it to
 gunicorn: a busy port or a bad address then fails at once with one clear
@@ -8,7 +8,6 @@ works (the kernel picks a free port, which gunicorn logs).
 
 from __future__ import annotations
 
-import errno
 import socket
 from typing import Any, Callable, Dict, Optional
 
@@ -16,46 +15,29 @@ from gunicorn.app.base import BaseApplication
 
 from ..admin import exposure_warning
 from ..settings import Settings
-from .workers import Arbiter
+from .sockets import ServeError, bind_socket, raise_open_files
+from .tls import TLSFiles, prepare as prepare_tls
+from .workers import WORKER_CLASSES, Arbiter
+
+__all__ = ["ServeError", "bind_socket", "gunicorn_options", "serve"]
 
 
-class ServeError(RuntimeError):
-    """mockbin cannot start serving; the message is one line."""
-
-
-def bind_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
-    """A listening TCP socket on *host*:*port*, or :class:`ServeError` saying why not."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Set before listening: a connection accepted before gunicorn sets it
-        # would inherit Nagle's delay (~40 ms per keep-alive answer).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(address)
-        sock.listen(backlog)
-    except OSError as exc:
-        sock.close()
-        reason = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
-        raise ServeError(f"cannot listen on {host}:{port}: {reason}") from None
-    sock.set_inheritable(True)
-    return sock
-
-
-def gunicorn_options(settings: Settings, sock: socket.socket) -> Dict[str, Any]:
+def gunicorn_options(
+    settings: Settings, sock: socket.socket, tls: Optional[TLSFiles] = None
+) -> Dict[str, Any]:
     """The gunicorn configuration that *settings* stand for."""
-    threaded = settings.threads > 1
     return {
         "bind": [f"fd://{sock.fileno()}"],
         "workers": settings.workers,
-        "threads": settings.threads,
-        # gunicorn's gthread and sync workers, except that SIGTERM makes the
-        # port refuse new connections at once (see workers.py).
-        "worker_class": "mockbin.serving.workers." + ("ThreadWorker" if threaded else "SyncWorker"),
+        # gunicorn counts threads for gthread only (it would turn a sync
+        # worker with threads into gthread): sync and gevent get 1.
+        "threads": settings.threads if settings.worker_class == "gthread" else 1,
+        "worker_connections": settings.worker_connections,
+        # gunicorn's workers, except that SIGTERM makes the port refuse new
+        # connections at once (see workers.py); gevent is mockbin's own.
+        "worker_class": WORKER_CLASSES[settings.worker_class],
+        "certfile": tls.cert if tls else None,
+        "keyfile": tls.key if tls else None,
         "timeout": settings.timeout,
         "graceful_timeout": settings.graceful_timeout,
         "loglevel": settings.log_level,
@@ -105,8 +87,12 @@ def serve(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] =
         app_factory = create_app
     factory = app_factory
 
+    tls = prepare_tls(settings)
     sock = bind_socket(settings.host, settings.port)
-    options = gunicorn_options(settings, sock)
+    if tls is not None:
+        tls.announce(settings, sock)
+    raise_open_files(settings.worker_connections + 256)
+    options = gunicorn_options(settings, sock, tls)
     warning = exposure_warning(settings)
     if warning is not None:  # one line in gunicorn's error log, once the server is up
         options["when_ready"] = lambda server: server.log.warning(warning)

@@ -8,7 +8,11 @@ in ``docker inspect``).
 
 By default it asks the address the server was told to listen on, from the
 same ``MOCKBIN_HOST``, ``MOCKBIN_PORT`` and ``MOCKBIN_PREFIX`` variables;
-an any-address bind (``0.0.0.0``, ``::``) is asked on loopback.
+an any-address bind (``0.0.0.0``, ``::``) is asked on loopback.  With
+``MOCKBIN_TLS_SELF_SIGNED`` it asks over https and trusts the CA the server
+wrote (``MOCKBIN_TLS_CA_FILE``, or the default path for that port); with
+``MOCKBIN_TLS_CERT`` it asks over https without checking the certificate,
+whose names need not cover the loopback address it asks.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import http.client
 import json
 import os
 import socket
+import ssl
 import sys
+import tempfile
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
@@ -56,7 +62,31 @@ def default_url(environ: Optional[Mapping[str, str]] = None) -> str:
     if port == 0:
         raise Unhealthy(f"{env_name('port')} is 0 (a port picked at start-up): give --url")
     host = loopback(_setting("host", environ))
-    return f"http://{host}:{port}{_setting('prefix', environ)}{HEALTH_PATH}"
+    scheme = "https" if _setting("tls_self_signed", environ) or _setting("tls_cert", environ) else "http"
+    return f"{scheme}://{host}:{port}{_setting('prefix', environ)}{HEALTH_PATH}"
+
+
+def tls_context(environ: Optional[Mapping[str, str]] = None) -> ssl.SSLContext:
+    """How to trust the server the environment describes (see the module's docstring).
+
+    The CA file's default path is :func:`mockbin.serving.tls.ca_file_path`'s,
+    spelled out here so this command keeps away from the server's imports.
+    """
+    environ = os.environ if environ is None else environ
+    if _setting("tls_self_signed", environ):
+        path = _setting("tls_ca_file", environ) or os.path.join(
+            tempfile.gettempdir(), f"mockbin-ca-{_setting('port', environ)}.pem"
+        )
+        try:
+            return ssl.create_default_context(cafile=path)
+        except (OSError, ssl.SSLError) as exc:
+            raise Unhealthy(f"cannot read the server's CA file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if _setting("tls_cert", environ):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context()
 
 
 def health_url(url: str) -> str:
@@ -64,13 +94,16 @@ def health_url(url: str) -> str:
     return url if urlsplit(url).path.endswith(HEALTH_PATH) else url.rstrip("/") + HEALTH_PATH
 
 
-def check(url: str, timeout: float) -> str:
+def check(url: str, timeout: float, context: Optional[ssl.SSLContext] = None) -> str:
     """Ask *url*; return mockbin's version if it answers healthy, else raise :class:`Unhealthy`."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Unhealthy("not an http:// or https:// URL")
-    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = kind(parts.hostname, parts.port, timeout=timeout)
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=context)
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request("GET", target, headers={"User-Agent": "mockbin-healthcheck"})
@@ -108,7 +141,8 @@ def run(url: Optional[str] = None, timeout: float = 3.0) -> int:
     target = ""
     try:
         target = health_url(url) if url else default_url()
-        version = check(target, timeout)
+        context = tls_context() if target.startswith("https:") else None
+        version = check(target, timeout, context)
     except Unhealthy as exc:
         where = f"{target}: " if target else ""
         print(f"mockbin healthcheck: unhealthy: {where}{exc}", file=sys.stderr)

@@ -1,4 +1,12 @@
-"""gunicorn's arbiter and workers, changed only in how they stop.
+"""gunicorn's arbiter and workers: how they stop, and the gevent worker.
+
+mockbin's default worker is :class:`GeventWorker`: each connection is a
+greenlet, so a client that trickles its request, a ``/delay/10`` or a
+``/drip`` costs a few kilobytes and never a thread that every other client
+waits for (see docs/architecture.md, "Serving").  The sync and gthread
+workers stay available (``--worker-class``).
+
+Every worker class here stops the same way:
 
 On SIGTERM gunicorn lets in-flight requests finish (up to
 ``--graceful-timeout``), but the workers keep their copy of the listening
@@ -19,11 +27,18 @@ from __future__ import annotations
 
 import errno
 import socket
-from typing import Any, Iterable
+import time
+from typing import Any, Iterable, List
 
 from gunicorn.arbiter import Arbiter as _Arbiter
+from gunicorn.workers.base_async import AsyncWorker as _AsyncWorker
 from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
 from gunicorn.workers.sync import SyncWorker as _SyncWorker
+
+#: accept() errors that concern one connection, not the listener: try the next.
+_ACCEPT_AGAIN = (errno.EAGAIN, errno.EWOULDBLOCK, errno.ECONNABORTED, errno.EPROTO, errno.EINTR)
+#: accept() errors that mean "out of descriptors or memory": wait, then try again.
+_ACCEPT_LATER = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
 def stop_listening(listeners: Iterable[Any]) -> None:
@@ -70,3 +85,149 @@ class SyncWorker(_StopWhenListenerGone, _SyncWorker):
 
 class ThreadWorker(_StopWhenListenerGone, _ThreadWorker):
     """The threaded worker (``--threads`` above 1)."""
+
+
+class GeventWorker(_AsyncWorker):
+    """One greenlet per connection, up to ``--worker-connections`` at once (the default worker).
+
+    gunicorn parses and answers each request exactly as its sync worker does
+    (same parser, same response writer: the same bytes on the wire); only
+    the waiting is cooperative.  gevent patches the standard library in the
+    worker, after the fork, so ``time.sleep``, ``select.poll`` and socket
+    reads in a handler (``/delay``, ``/drip``, a slow upload) yield to the
+    other connections instead of blocking them.
+
+    mockbin accepts connections itself rather than through gevent's
+    ``StreamServer``: a listener shut down by the arbiter (SIGTERM) then means
+    "stop accepting" as in the other workers, and TLS handshakes happen in
+    the connection's own greenlet, never in the accept loop.
+
+    A client gets ``keepalive`` seconds (gunicorn's setting, 2 s) to send each
+    request head: one that trickles its head is cut off and costs nothing
+    after that.  A body may take as long as the client needs; each one holds
+    only its own greenlet.
+    """
+
+    alive: bool
+
+    def init_process(self) -> None:
+        from gevent import monkey
+
+        # After the fork, before anything else runs here: the arbiter built
+        # the app unpatched (preload), which is safe because mockbin holds its
+        # locks only around work that never waits (see docs/architecture.md).
+        monkey.patch_all()
+        import gevent
+
+        gevent.reinit()
+        self._tls: Any = None
+        super().init_process()
+
+    def timeout_ctx(self) -> Any:
+        """The time a client has to send a request head (gunicorn's ``keepalive``)."""
+        import gevent
+
+        return gevent.Timeout(self.cfg.keepalive or None, False)
+
+    def run(self) -> None:
+        import gevent
+        from gevent.pool import Pool
+
+        pool = Pool(self.worker_connections)
+        acceptors = [gevent.spawn(self._accept_loop, listener, pool) for listener in self.sockets]
+        while self.alive:
+            self.notify()
+            gevent.sleep(1.0)
+        gevent.killall(acceptors)
+        self._drain(pool)
+
+    def _accept_loop(self, listener: Any, pool: Any) -> None:
+        """Accept connections on *listener* while the worker lives; one greenlet each."""
+        import gevent
+        from gevent.socket import socket as gevent_socket
+
+        # The listener was made in the arbiter, before patching: wrap its
+        # descriptor in a cooperative socket (the original stays open for
+        # gunicorn to close).
+        sock = gevent_socket(fileno=listener.fileno())
+        try:
+            sock.setblocking(True)
+            while self.alive:
+                pool.wait_available()
+                try:
+                    client, address = sock.accept()
+                except OSError as exc:
+                    if listener_gone(exc):
+                        self.alive = False  # the arbiter stopped listening: finish and exit
+                        return
+                    if exc.errno in _ACCEPT_AGAIN:
+                        continue
+                    if exc.errno in _ACCEPT_LATER:
+                        self.log.warning("cannot accept a connection: %s; retrying in 0.1 s", exc)
+                        gevent.sleep(0.1)
+                        continue
+                    raise
+                pool.spawn(self._serve_connection, listener, client, address)
+        finally:
+            sock.detach()
+
+    def _serve_connection(self, listener: Any, client: Any, address: Any) -> None:
+        client.setblocking(True)
+        if self.cfg.is_ssl:
+            try:
+                client = self._tls_context().wrap_socket(
+                    client,
+                    server_side=True,
+                    suppress_ragged_eofs=self.cfg.suppress_ragged_eofs,
+                    do_handshake_on_connect=self.cfg.do_handshake_on_connect,
+                )
+            except OSError as exc:  # a failed handshake concerns this client only
+                self.log.debug("TLS handshake with %s failed: %s", address, exc)
+                client.close()
+                return
+        self.handle(listener, client, address)
+
+    def _tls_context(self) -> Any:
+        """One server TLS context per worker (gunicorn's, built from its certfile/keyfile)."""
+        if self._tls is None:
+            from gunicorn.sock import ssl_context
+
+            self._tls = ssl_context(self.cfg)
+        return self._tls
+
+    def _drain(self, pool: Any) -> None:
+        """Let requests in flight finish, up to ``--graceful-timeout``, then end the rest."""
+        deadline = time.monotonic() + self.cfg.graceful_timeout
+        while len(pool) and time.monotonic() < deadline:
+            self.notify()
+            pool.join(timeout=min(1.0, max(0.0, deadline - time.monotonic())))
+        if len(pool):
+            self.log.warning("graceful timeout: ending %d connection(s) still open", len(pool))
+            pool.kill(timeout=1)
+
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
+        import gevent
+
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        except (gevent.GreenletExit, SystemExit):
+            return False  # ended by the graceful timeout or a quick stop
+
+    def handle_quit(self, sig: int, frame: Any) -> None:
+        # SIGINT/SIGQUIT: a quick stop, run in a greenlet (a signal handler must not block).
+        import gevent
+
+        gevent.spawn(super().handle_quit, sig, frame)
+
+    def handle_usr1(self, sig: int, frame: Any) -> None:
+        import gevent
+
+        gevent.spawn(super().handle_usr1, sig, frame)
+
+
+#: ``--worker-class`` value -> the worker's import path for gunicorn.
+WORKER_CLASSES = {
+    "gevent": __name__ + ".GeventWorker",
+    "gthread": __name__ + ".ThreadWorker",
+    "sync": __name__ + ".SyncWorker",
+}

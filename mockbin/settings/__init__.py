@@ -39,6 +39,10 @@ _SIZE_UNITS = {
 }
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _LOG_FORMATS = ("text", "json")
+#: HTTP servers mockbin can run under (mockbin/serving/); granian is the extra ``fast``.
+SERVERS = ("gunicorn", "granian")
+#: gunicorn worker classes (mockbin/serving/workers.py).
+WORKER_CLASSES = ("gevent", "gthread", "sync")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
@@ -101,6 +105,26 @@ def parse_log_format(text: str) -> str:
 
 def parse_str(text: str) -> str:
     return text
+
+
+def _choice(kind: str, choices: Tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        lowered = text.strip().lower()
+        if lowered not in choices:
+            raise SettingsError(f"{text!r} is not {kind} ({', '.join(choices)})")
+        return lowered
+
+    parse.__name__ = f"parse_{kind.split()[-1]}"
+    return parse
+
+
+parse_server = _choice("a server", SERVERS)
+parse_worker_class = _choice("a worker class", WORKER_CLASSES)
+
+
+def parse_path(text: str) -> str:
+    """A file path; ``~`` expands to the home directory."""
+    return os.path.expanduser(text.strip()) if text.strip() else ""
 
 
 def parse_list(text: str) -> Tuple[str, ...]:
@@ -226,12 +250,71 @@ class Settings:
     port: int = setting(
         8080, "TCP port to listen on; 0 picks a free one.", parse_int, _port_range, "PORT"
     )
+    server: str = setting(
+        "gunicorn",
+        "HTTP server: gunicorn, or granian (faster; HTTP/2; needs the extra fast: "
+        "pip install '.[fast]' in the mockbin clone).",
+        parse_server,
+        None,
+        "SERVER",
+    )
+    worker_class: str = setting(
+        "gevent",
+        "gunicorn's worker: gevent (one greenlet per connection: slow clients never block "
+        "others), gthread (--threads threads per worker) or sync (one request at a time).",
+        parse_worker_class,
+        None,
+        "KIND",
+    )
+    worker_connections: int = setting(
+        4096,
+        "Most connections one worker serves at once (gevent worker, granian); more wait "
+        "in the listen queue.",
+        parse_int,
+        _at_least(1),
+        "N",
+    )
+    tls_cert: str = setting(
+        "",
+        "Serve HTTPS with this PEM certificate file (the chain, leaf first); needs --tls-key.",
+        parse_path,
+        None,
+        "FILE",
+    )
+    tls_key: str = setting(
+        "", "The PEM private key file of --tls-cert.", parse_path, None, "FILE"
+    )
+    tls_self_signed: bool = setting(
+        False,
+        "Serve HTTPS with a certificate minted at start by a new CA, for localhost, "
+        "127.0.0.1, ::1 and --host; the CA goes to --tls-ca-file for clients to trust.",
+        parse_bool,
+        None,
+        "BOOL",
+    )
+    tls_ca_file: str = setting(
+        "",
+        "Where --tls-self-signed writes its CA certificate (PEM); empty: "
+        "mockbin-ca-PORT.pem in the temporary directory. The path is printed at start.",
+        parse_path,
+        None,
+        "PATH",
+    )
+    http2: bool = setting(
+        False,
+        "Serve HTTP/2 besides HTTP/1.1 (--server granian): by ALPN over TLS, with prior "
+        "knowledge (h2c) on cleartext.",
+        parse_bool,
+        None,
+        "BOOL",
+    )
     workers: int = setting(
-        1, "Number of gunicorn worker processes.", parse_int, _at_least(1), "N"
+        1, "Number of worker processes.", parse_int, _at_least(1), "N"
     )
     threads: int = setting(
         16,
-        "Threads per worker; above 1 the gthread worker (keep-alive) serves requests.",
+        "Threads per worker that run requests: the gthread worker's, granian's blocking "
+        "threads. The gevent worker needs none (a greenlet per connection), sync runs one.",
         parse_int,
         _at_least(1),
         "N",
@@ -241,7 +324,7 @@ class Settings:
     )
     timeout: int = setting(
         30,
-        "Seconds before gunicorn restarts a worker that stopped responding; with --threads 1 "
+        "Seconds before gunicorn restarts a worker that stopped responding; with --worker-class sync "
         "it also caps each request. 0: never.",
         parse_int,
         _at_least(0),
@@ -507,6 +590,9 @@ class Settings:
             problem = check(getattr(self, f.name)) if check else None
             if problem:
                 raise SettingsError(f"invalid value for {describe(f.name)}: {problem}")
+        problem = self._server_problem()
+        if problem:
+            raise SettingsError(problem)
         if not self.stateful:
             for f in dataclasses.fields(self):
                 if f.metadata["group"] == "stateful" and f.name != "stateful" and getattr(self, f.name) != f.default:
@@ -514,6 +600,35 @@ class Settings:
                         f"{describe(f.name)} configures the stateful mode, which is off: "
                         f"add {flag_name('stateful')} ({env_name('stateful')}=1) or drop it"
                     )
+
+    def _server_problem(self) -> Optional[str]:
+        """Why the server, TLS and HTTP/2 settings do not go together, or None."""
+        if bool(self.tls_cert) != bool(self.tls_key):
+            given, missing = ("tls_cert", "tls_key") if self.tls_cert else ("tls_key", "tls_cert")
+            return f"{describe(given)} needs {describe(missing)} too"
+        if self.tls_self_signed and self.tls_cert:
+            return (
+                f"{flag_name('tls_self_signed')} mints a certificate, {flag_name('tls_cert')} "
+                "brings one: choose one of them"
+            )
+        if self.tls_ca_file and not self.tls_self_signed:
+            return (
+                f"{describe('tls_ca_file')} is where {flag_name('tls_self_signed')} writes its CA: "
+                f"add {flag_name('tls_self_signed')} or drop it"
+            )
+        if self.server == "gunicorn" and self.http2:
+            return f"{describe('http2')} needs {flag_name('server')} granian (gunicorn serves HTTP/1.1 here)"
+        if self.server == "granian" and self.worker_class != "gevent":
+            return (
+                f"{describe('worker_class')} chooses a gunicorn worker; {flag_name('server')} granian "
+                "has its own (threads: --threads): drop it"
+            )
+        return None
+
+    @property
+    def tls(self) -> bool:
+        """Whether mockbin serves HTTPS."""
+        return bool(self.tls_cert) or self.tls_self_signed
 
     @classmethod
     def from_sources(

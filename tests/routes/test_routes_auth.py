@@ -165,7 +165,7 @@ CHALLENGES = [
 ]
 
 
-test_in_process, test_over_sockets = differential_tests(SHAPES + CHALLENGES, mask=mask_random)
+test_in_process, test_over_sockets, test_over_granian = differential_tests(SHAPES + CHALLENGES, mask=mask_random)
 
 
 CHALLENGE = re.compile(

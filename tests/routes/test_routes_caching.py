@@ -100,7 +100,7 @@ def test_suite_is_broad_enough():
     assert len(set(ids(CASES))) == len(CASES) >= 50
 
 
-test_in_process, test_over_sockets = differential_tests(CASES)
+test_in_process, test_over_sockets, test_over_granian = differential_tests(CASES)
 
 
 def test_cache_etag_is_fresh_each_time(mockbin_app):

@@ -66,7 +66,7 @@ SHAPES = [
 ]
 
 
-test_in_process, test_over_sockets = differential_tests(SHAPES)
+test_in_process, test_over_sockets, test_over_granian = differential_tests(SHAPES)
 
 
 def test_secure_flag_over_https_from_a_trusted_proxy(live_pair):

@@ -122,7 +122,7 @@ def test_own_page_over_sockets(shape, live_pair):
     assert_same_but_body(call_socket(oracle.port, shape), call_socket(mine.port, shape), ports)
 
 
-test_exact_in_process, test_exact_over_sockets = differential_tests(EXACT)
+test_exact_in_process, test_exact_over_sockets, test_exact_over_granian = differential_tests(EXACT)
 
 
 # -- the landing page ---------------------------------------------------------

@@ -216,7 +216,7 @@ def test_suite_is_broad_enough():
     assert len(set(ids(CASES))) == len(CASES) >= 100
 
 
-test_in_process, test_over_sockets = differential_tests(CASES)
+test_in_process, test_over_sockets, test_over_granian = differential_tests(CASES)
 
 
 # -- exact vectors and generator properties ---------------------------------

@@ -86,10 +86,10 @@ def check_own(oracle, mine, ports) -> None:
         assert shared_lines(mine.body, oracle.body) == []
 
 
-test_exact_in_process, test_exact_over_sockets = differential_tests(EXACT)
+test_exact_in_process, test_exact_over_sockets, test_exact_over_granian = differential_tests(EXACT)
 
 
-test_own_document_in_process, test_own_document_over_sockets = differential_tests(OWN, check=check_own)
+test_own_document_in_process, test_own_document_over_sockets, test_own_document_over_granian = differential_tests(OWN, check=check_own)
 
 
 @pytest.mark.oracle

@@ -80,10 +80,10 @@ def check_picture(oracle, mine, ports) -> None:
         assert mine.body != oracle.body  # mockbin's own picture, not httpbin's
 
 
-test_picture_in_process, test_picture_over_sockets = differential_tests(PICTURES, check=check_picture)
+test_picture_in_process, test_picture_over_sockets, test_picture_over_granian = differential_tests(PICTURES, check=check_picture)
 
 
-test_exact_in_process, test_exact_over_sockets = differential_tests(EXACT)
+test_exact_in_process, test_exact_over_sockets, test_exact_over_granian = differential_tests(EXACT)
 
 
 def test_negotiated_image_is_the_fixed_one(mockbin_app):

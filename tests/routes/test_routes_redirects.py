@@ -92,7 +92,7 @@ REDIRECT_TO_SHAPES = (
 SHAPES = CHAIN_SHAPES + REDIRECT_TO_SHAPES
 
 
-test_in_process, test_over_sockets = differential_tests(SHAPES)
+test_in_process, test_over_sockets, test_over_granian = differential_tests(SHAPES)
 
 
 @pytest.mark.oracle

@@ -66,7 +66,7 @@ SHAPES = (
 )
 
 
-test_in_process, test_over_sockets = differential_tests(SHAPES)
+test_in_process, test_over_sockets, test_over_granian = differential_tests(SHAPES)
 
 
 @pytest.mark.parametrize("query", [q for q in QUERIES.values() if "Content-Length" not in q])

@@ -56,7 +56,7 @@ SHAPES = (
 )
 
 
-test_in_process, test_over_sockets = differential_tests(SHAPES)
+test_in_process, test_over_sockets, test_over_granian = differential_tests(SHAPES)
 
 
 def test_suite_counts():

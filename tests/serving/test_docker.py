@@ -103,6 +103,21 @@ def test_compose_stateful_profile_shares_one_redis_between_two_replicas(compose:
     assert set(check["depends_on"]) == set(replicas)
 
 
+def test_compose_https_profile_shares_the_minted_ca_with_its_client(compose: Dict[str, Any]) -> None:
+    services = compose["services"]
+    server, client = services["mockbin-https"], services["https-check"]
+    assert server["profiles"] == client["profiles"] == ["https"]
+    env = server["environment"]
+    assert env["MOCKBIN_TLS_SELF_SIGNED"] == "1"
+    ca_dir = os.path.dirname(env["MOCKBIN_TLS_CA_FILE"])
+    volume = next(v.split(":")[0] for v in server["volumes"] if v.split(":")[1] == ca_dir)
+    mount = next(v for v in client["volumes"] if v.startswith(volume + ":"))
+    assert client["environment"]["SSL_CERT_FILE"] == mount.split(":")[1] + "/" + os.path.basename(env["MOCKBIN_TLS_CA_FILE"])
+    assert client["environment"]["MOCKBIN_URL"] == f"https://{server['hostname']}:{env['MOCKBIN_PORT']}"
+    assert client["depends_on"]["mockbin-https"] == {"condition": "service_healthy"}
+    assert volume in compose["volumes"]
+
+
 def test_compose_sets_only_real_settings(compose: Dict[str, Any]) -> None:
     used = {
         name

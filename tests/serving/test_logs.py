@@ -116,13 +116,18 @@ def test_access_log_can_be_turned_off(flags: Tuple[str, str]) -> None:
 def test_settings_reach_gunicorn() -> None:
     import socket
 
-    settings = Settings(timeout=45, graceful_timeout=7, log_format="json", access_log=False, threads=1)
+    settings = Settings(timeout=45, graceful_timeout=7, log_format="json", access_log=False, worker_class="sync")
     with socket.socket() as sock:
         options = gunicorn_options(settings, sock)
+        default = gunicorn_options(Settings(), sock)
+        threaded = gunicorn_options(Settings(worker_class="gthread", threads=8, worker_connections=100), sock)
     assert options["timeout"] == 45 and options["graceful_timeout"] == 7
     assert options["logger_class"] == "mockbin.serving.logs.JsonLogger"
     assert options["accesslog"] is None and options["errorlog"] == "-"
     assert options["worker_class"] == "mockbin.serving.workers.SyncWorker"
+    assert (default["worker_class"], default["threads"]) == ("mockbin.serving.workers.GeventWorker", 1)
+    assert (threaded["worker_class"], threaded["threads"]) == ("mockbin.serving.workers.ThreadWorker", 8)
+    assert threaded["worker_connections"] == 100
 
 
 def test_bad_log_format_is_a_one_line_usage_error() -> None:

@@ -4,8 +4,8 @@ Users rely on three things: a request already being served when the signal
 arrives still gets its full answer; new connections are refused at once
 (so clients and load balancers fail over instead of hanging); and the
 process exits 0 — within the grace period even when a request outlasts it,
-so Docker never needs SIGKILL.  Both gunicorn workers are covered: gthread
-(the default, ``--threads`` > 1) and sync (``--threads 1``).
+so Docker never needs SIGKILL.  Every gunicorn worker class is covered:
+gevent (the default), gthread and sync.
 """
 
 from __future__ import annotations
@@ -23,25 +23,23 @@ import pytest
 from mockbin.serving.healthcheck import HEALTH_PATH, Unhealthy, check
 from support.servers import HOST, ServerProcess, free_port, mockbin_argv
 
-WORKERS = [pytest.param("16", id="gthread"), pytest.param("1", id="sync")]
+WORKERS = ["gevent", "gthread", "sync"]
 # Several workers: the idle ones find the listener shut down before their
 # SIGTERM arrives, and must stop as cleanly as the busy one.
 SEVERAL = [
-    pytest.param("16", "1", id="gthread"),
-    pytest.param("1", "1", id="sync"),
-    pytest.param("16", "3", id="gthread-3-workers"),
-    pytest.param("1", "3", id="sync-3-workers"),
+    *[pytest.param(kind, "1", id=kind) for kind in WORKERS],
+    *[pytest.param(kind, "3", id=f"{kind}-3-workers") for kind in WORKERS],
 ]
 
 
-def start(threads: str, *extra: str) -> ServerProcess:
+def start(worker_class: str, *extra: str) -> ServerProcess:
     """A mockbin that answers HTTP, so gunicorn's signal handlers are in place.
 
     The port listens before gunicorn starts (mockbin binds it first), and a
     signal that arrives before gunicorn's handlers does not test gunicorn.
     """
     port = free_port()
-    server = ServerProcess(mockbin_argv(port, "--threads", threads, *extra), port).start()
+    server = ServerProcess(mockbin_argv(port, "--worker-class", worker_class, *extra), port).start()
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -113,11 +111,11 @@ def open_upload(port: int, opened: List[socket.socket]) -> socket.socket:
     return sock
 
 
-@pytest.mark.parametrize("threads, workers", SEVERAL)
+@pytest.mark.parametrize("worker_class, workers", SEVERAL)
 def test_in_flight_upload_completes_new_connections_refused_exit_0(
-    threads: str, workers: str, trickle: List[socket.socket]
+    worker_class: str, workers: str, trickle: List[socket.socket]
 ) -> None:
-    server = start(threads, "--workers", workers, "--graceful-timeout", "20")
+    server = start(worker_class, "--workers", workers, "--graceful-timeout", "20")
     sock = open_upload(server.port, trickle)
     signalled = terminate(server)
 
@@ -141,11 +139,11 @@ def test_in_flight_upload_completes_new_connections_refused_exit_0(
     assert time.monotonic() - signalled < 10
 
 
-@pytest.mark.parametrize("threads", WORKERS)
+@pytest.mark.parametrize("worker_class", WORKERS)
 def test_in_flight_delay_completes_new_connections_refused_exit_0(
-    threads: str, trickle: List[socket.socket]
+    worker_class: str, trickle: List[socket.socket]
 ) -> None:
-    server = start(threads, "--graceful-timeout", "20")
+    server = start(worker_class, "--graceful-timeout", "20")
     sock = socket.create_connection((HOST, server.port), timeout=10)
     trickle.append(sock)
     sock.sendall(b"GET /delay/2 HTTP/1.1\r\nHost: mockbin\r\nConnection: close\r\n\r\n")
@@ -158,11 +156,11 @@ def test_in_flight_delay_completes_new_connections_refused_exit_0(
     assert exit_status(server, 10) == 0
 
 
-@pytest.mark.parametrize("threads", WORKERS)
+@pytest.mark.parametrize("worker_class", WORKERS)
 def test_request_outlasting_the_grace_period_is_cut_and_exit_is_still_0(
-    threads: str, trickle: List[socket.socket]
+    worker_class: str, trickle: List[socket.socket]
 ) -> None:
-    server = start(threads, "--graceful-timeout", "1")
+    server = start(worker_class, "--graceful-timeout", "1")
     sock = open_upload(server.port, trickle)
     signalled = terminate(server)
 
@@ -172,9 +170,10 @@ def test_request_outlasting_the_grace_period_is_cut_and_exit_is_still_0(
     assert read_all(sock) == b""  # the unfinished upload got no answer
 
 
-def test_sigint_still_stops_at_once() -> None:
+@pytest.mark.parametrize("worker_class", WORKERS)
+def test_sigint_still_stops_at_once(worker_class: str) -> None:
     """Ctrl-C in a terminal is a quick stop, not a graceful one; it must not hang."""
-    server = start("16")
+    server = start(worker_class)
     assert server.process is not None
     os.kill(server.process.pid, signal.SIGINT)
     try:

@@ -55,9 +55,20 @@ def stateful_app():
 def stateful_pair(live_pair) -> Iterator:
     oracle, _ = live_pair
     port = free_port()
-    argv = mockbin_argv(port, "--workers", "1", "--threads", "1", "--stateful")
+    argv = mockbin_argv(port, "--stateful")  # the default worker, as the live pair's
     with ServerProcess(argv, port) as mine:
         yield oracle, mine
 
 
-test_in_process, test_over_sockets = differential_tests(SHAPES, app="stateful_app", pair="stateful_pair")
+@pytest.fixture(scope="module")
+def stateful_granian_pair(live_pair) -> Iterator:
+    pytest.importorskip("granian", reason="granian (the extra fast) is not installed")
+    oracle, _ = live_pair
+    port = free_port()
+    with ServerProcess(mockbin_argv(port, "--stateful", "--server", "granian"), port) as mine:
+        yield oracle, mine
+
+
+test_in_process, test_over_sockets, test_over_granian = differential_tests(
+    SHAPES, app="stateful_app", pair="stateful_pair", granian="stateful_granian_pair"
+)

@@ -1,8 +1,11 @@
 """The differential suites' one helper: the same request to httpbin and to mockbin, answers compared.
 
-:func:`differential_tests` makes the pair of tests every route suite uses,
-``test_in_process`` (both WSGI apps called with the same environ) and
-``test_over_sockets`` (both apps under gunicorn, the same raw bytes sent).
+:func:`differential_tests` makes the three tests every route suite uses:
+``test_in_process`` (both WSGI apps called with the same environ),
+``test_over_sockets`` (both apps under gunicorn with mockbin's default
+worker, the same raw bytes sent) and ``test_over_granian`` (mockbin under
+its second engine against the same oracle, the server's own spelling of
+reason phrases and header names aside: :func:`spelled_as`).
 Answers must agree byte for byte after :func:`~support.differential.normalise`
 (each server's own host:port, the Date value, the Allow order), except
 where a :class:`Case` says what may legitimately differ:
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import pytest
 
@@ -134,6 +137,34 @@ def compare_sockets(live_pair, item: Union[Shape, Case], check: Optional[Check] 
         assert actual.chunked_frames == expected.chunked_frames
 
 
+def spelled_as(expected: AnyAnswer, actual: AnyAnswer) -> AnyAnswer:
+    """*actual* with the oracle's reason phrase and header-name spelling (granian's are its own).
+
+    granian writes the canonical reason phrase whatever the app says and
+    lower-cases header names; both are the server's, not mockbin's, and HTTP
+    gives them no meaning.  Only the spelling changes: a header the oracle
+    lacks, a value or an order that differs still shows.
+    """
+    code = actual.status_line.split(" ", 2)[:2]
+    status_line = expected.status_line if expected.status_line.split(" ", 2)[:2] == code else actual.status_line
+    spellings: Dict[str, List[str]] = {}
+    for name, _ in expected.headers:
+        spellings.setdefault(name.lower(), []).append(name)
+    headers = []
+    for name, value in actual.headers:
+        left = spellings.get(name.lower())
+        headers.append((left.pop(0) if left else name, value))
+    return Answer(status_line, headers, actual.body)
+
+
+def compare_granian(granian_pair, item: Union[Shape, Case], check: Optional[Check] = None) -> None:
+    """The oracle against mockbin under granian, spelling aside (:func:`spelled_as`)."""
+    case = as_case(item)
+    oracle, mine = granian_pair
+    expected, actual = call_socket(oracle.port, case.shape), call_socket(mine.port, case.shape)
+    _compare(case, expected, spelled_as(expected, actual), (str(oracle.port), str(mine.port)), check)
+
+
 def ids(items: Sequence[Union[Shape, Case]]) -> List[str]:
     return [item.id for item in items]
 
@@ -144,19 +175,23 @@ def differential_tests(
     check: Optional[Check] = None,
     app: str = "mockbin_app",
     pair: str = "live_pair",
-) -> Tuple[Callable, Callable]:
-    """The pair of oracle tests for *items*: in-process and over sockets.
+    granian: str = "granian_pair",
+) -> Tuple[Callable, Callable, Callable]:
+    """The three oracle tests for *items*: in-process, over sockets, over granian.
 
-    Use as ``test_in_process, test_over_sockets = differential_tests(SHAPES)``.
+    Use as ``test_in_process, test_over_sockets, test_over_granian = differential_tests(SHAPES)``.
     *mask* applies to every plain shape (a :class:`Case` brings its own);
     *check(expected, actual, ports)* replaces the comparison where mockbin's
-    answer is meant to differ.  *app* and *pair* name the fixtures that give
-    mockbin's WSGI app and the (oracle, mockbin) server pair, for suites that
-    compare a differently configured mockbin (the stateful mode).
+    answer is meant to differ.  *app*, *pair* and *granian* name the fixtures
+    that give mockbin's WSGI app and the (oracle, mockbin) server pairs, for
+    suites that compare a differently configured mockbin (the stateful mode).
+    Shapes in :data:`GRANIAN_SHAPES` are left out of the granian test: they
+    differ there for the documented reasons, shown by tests/serving/test_granian.py.
     """
     cases = [as_case(item, mask) for item in items]
     in_process = [case for case in cases if not case.shape.socket_only]
     over_sockets = [case for case in cases if not case.shape.in_process_only]
+    over_granian = [case for case in over_sockets if case.id not in GRANIAN_SHAPES]
 
     @pytest.mark.oracle
     @pytest.mark.parametrize("case", in_process, ids=ids(in_process))
@@ -168,4 +203,54 @@ def differential_tests(
     def test_over_sockets(case: Case, request: pytest.FixtureRequest) -> None:
         compare_sockets(request.getfixturevalue(pair), case, check)
 
-    return test_in_process, test_over_sockets
+    @pytest.mark.oracle
+    @pytest.mark.parametrize("case", over_granian, ids=ids(over_granian))
+    def test_over_granian(case: Case, request: pytest.FixtureRequest) -> None:
+        compare_granian(request.getfixturevalue(granian), case, check)
+
+    return test_in_process, test_over_sockets, test_over_granian
+
+
+#: The three ways mockbin under granian answers differently from httpbin under
+#: gunicorn, for reasons mockbin cannot change (granian's HTTP parser and
+#: writer never hand the app what it would need).  docs/compatibility.md
+#: lists each with the test in tests/serving/test_granian.py that shows it.
+GRANIAN_REASONS = {
+    "header-bytes": "request header values that are not ASCII reach the app empty",
+    "request-head": "granian's parser reads some request heads differently (underscores, Cookie, Host, raw target characters)",
+    "response-head": "granian writes some response heads its own way (a final 1xx, repeated names, Transfer-Encoding last, a wrong Content-Length, non-UTF-8 bytes)",
+}
+#: Shape id -> reason key, for every differential shape that differs under granian.
+GRANIAN_SHAPES = {
+    "header-latin1-value": "header-bytes",
+    "header-utf8-value": "header-bytes",
+    "bearer-latin1-token": "header-bytes",
+    "list-latin1": "header-bytes",
+    "headers-latin1-value": "header-bytes",
+    "user-agent-unicode-escaped": "header-bytes",
+    "http11-no-host": "request-head",
+    "query-get-raw-unsafe-chars": "request-head",
+    "header-underscore-dropped": "request-head",
+    "list-two-cookie-headers": "request-head",
+    "code-100": "response-head",
+    "code-102": "response-head",
+    "code-103": "response-head",
+    "get-content-type-added": "response-head",
+    "get-content-type-lower": "response-head",
+    "get-content-length-numeric": "response-head",
+    "get-content-length-bigger": "response-head",
+    "get-latin1-value": "response-head",
+    "etag-latin1-path": "response-head",
+    "etag-latin1-304": "response-head",
+    # granian writes Transfer-Encoding: chunked last, gunicorn right after Connection.
+    **{
+        shape: "response-head"
+        for shape in (
+            "stream-bytes-seed-chunk-4", "stream-bytes-default-chunk", "stream-bytes-chunk-0-means-1",
+            "stream-bytes-chunk-negative", "stream-bytes-chunk-key-uppercase", "stream-bytes-chunk-larger-than-n",
+            "stream-bytes-over-cap", "stream-bytes-zero", "stream-bytes-unseeded", "stream-0", "stream-1",
+            "stream-3-args-headers", "stream-env-headers-hidden", "stream-show-env", "stream-proto-https",
+            "stream-capped-at-100",
+        )
+    },
+}

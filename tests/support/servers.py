@@ -102,8 +102,13 @@ def gunicorn_control_socket_flags() -> List[str]:
     return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
 
 
+#: gunicorn flags that serve the oracle under mockbin's default worker class
+#: (gevent, as httpbin's own container runs it), for the differential pairs.
+DEFAULT_WORKER_FOR_ORACLE = ("--worker-class", "mockbin.serving.workers.GeventWorker")
+
+
 def oracle_argv(port: int, *extra: str) -> List[str]:
-    """httpbin 0.10.4 as its docs run it: gunicorn, default sync worker."""
+    """httpbin 0.10.4 as its docs run it: gunicorn, default sync worker (*extra* may change it)."""
     return [
         sys.executable, "-m", "gunicorn", "httpbin:app", "-b", f"{HOST}:{port}",
         "--log-level", "warning", *gunicorn_control_socket_flags(), *extra,

@@ -346,14 +346,6 @@ def pytest_unconfigure(config):
     result.stdout.fnmatch_lines(["CA-LEFT [[]False[]]"])
 
 
-def test_https_without_trustme_says_how_to_get_it(pytester, run):
-    pytester.makeconftest("import sys\nsys.modules['trustme'] = None  # import trustme -> ImportError\n")
-    pytester.makepyfile(test_x="def test_x(mockbin_secure): pass\ndef test_plain(mockbin): pass")
-    result = run()
-    result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["*HTTPS fixtures need trustme*pip install trustme*"])
-
-
 HTTPBIN_COMPAT_TESTS = """
 import unittest
 import pytest

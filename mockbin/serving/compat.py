@@ -1,0 +1,171 @@
+"""granian's WSGI requests and answers, made to read as gunicorn's.
+
+mockbin's answers are byte-for-byte httpbin's as gunicorn serves it.  Under
+granian the app sees a slightly different environ and granian writes a
+different response head; :class:`GunicornLike` evens both out, so the
+differential suites pass under either server (docs/compatibility.md lists
+what is left: what granian never hands to the app).
+
+Requests (the environ):
+
+* ``wsgi.url_scheme``: gunicorn trusts ``X-Forwarded-Proto: https``,
+  ``X-Forwarded-Ssl: on`` and ``X-Forwarded-Protocol: ssl`` from a loopback
+  peer (its ``forwarded_allow_ips``) and refuses contradictory ones with
+  400; granian ignores them.
+* ``SERVER_PROTOCOL``: granian says ``HTTP/1`` for HTTP/1.0.
+* ``HTTP_HOST``: granian sets an empty one when an HTTP/1.0 client sent
+  none; gunicorn sets none.
+* Header values: granian writes text as UTF-8, gunicorn as Latin-1 bytes;
+  values are handed over so that the bytes match.
+* ``RAW_URI``: gunicorn's request target as sent; granian has none, so the
+  target is rebuilt from the path and query.
+* The client's socket (``gunicorn.socket``) does not exist under granian:
+  routes that need it answer a problem document.
+
+Answers (the head): gunicorn starts every head with ``Server``, ``Date``
+and ``Connection``; granian would write ``server: granian`` and ``date`` at
+the end and no ``Connection``.  mockbin writes the three itself, in
+gunicorn's order and with gunicorn's values, and granian keeps them.  Like
+gunicorn, it drops hop-by-hop headers an app sets (``Proxy-Authenticate``,
+``Connection``, ``Server``...) and trims blanks around values.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from urllib.parse import quote
+
+from ..problems import Problem
+from ..settings import Settings
+
+#: gunicorn's ``secure_scheme_headers`` (environ key -> the value meaning https).
+SECURE_SCHEME_HEADERS = {
+    "HTTP_X_FORWARDED_PROTOCOL": "ssl",
+    "HTTP_X_FORWARDED_PROTO": "https",
+    "HTTP_X_FORWARDED_SSL": "on",
+}
+#: gunicorn's ``forwarded_allow_ips``: the peers whose scheme headers it believes.
+TRUSTED_PEERS = ("127.0.0.1", "::1")
+SERVER = "gunicorn"
+#: Response headers gunicorn never passes on from an app (its hop-by-hop set,
+#: plus Server and Date, which it writes itself).
+HOP_BY_HOP = frozenset(
+    "connection keep-alive proxy-authenticate proxy-authorization te trailers "
+    "transfer-encoding upgrade server date".split()
+)
+
+_CONTRADICTORY = b"Contradictory scheme headers"
+
+
+def _http_date() -> str:
+    return email.utils.formatdate(time.time(), usegmt=True)
+
+
+def scheme_of(environ: Dict[str, Any], base: str) -> Optional[str]:
+    """The URL scheme gunicorn would report; None when the scheme headers contradict each other."""
+    if environ.get("REMOTE_ADDR") not in TRUSTED_PEERS:
+        return base
+    found = {
+        "https" if environ[key] == secure else "http"
+        for key, secure in SECURE_SCHEME_HEADERS.items()
+        if key in environ
+    }
+    if len(found) > 1:
+        return None
+    return found.pop() if found else base
+
+
+def raw_uri(environ: Dict[str, Any]) -> str:
+    """The request target, rebuilt from the decoded path (granian keeps no copy of it)."""
+    path = environ.get("PATH_INFO", "")
+    try:
+        target = quote(path.encode("latin-1"), safe="/:@!$&'()*+,;=-._~")
+    except UnicodeEncodeError:
+        target = quote(path, safe="/:@!$&'()*+,;=-._~")
+    query = environ.get("QUERY_STRING", "")
+    return f"{target}?{query}" if query else target
+
+
+def closes(environ: Dict[str, Any], headers: List[Tuple[str, str]], status: int) -> bool:
+    """Whether gunicorn would close the connection after this answer."""
+    tokens = {token.strip().lower() for token in environ.get("HTTP_CONNECTION", "").split(",")}
+    if environ.get("SERVER_PROTOCOL") == "HTTP/1.0":
+        if "keep-alive" not in tokens:
+            return True
+    elif "close" in tokens:
+        return True
+    if status in (204, 304) or environ.get("REQUEST_METHOD") == "HEAD":
+        return False
+    framed = any(name.lower() in ("content-length", "transfer-encoding") for name, _ in headers)
+    # Without a length, HTTP/1.1 answers chunked (kept alive); HTTP/1.0 ends at close.
+    return not framed and environ.get("SERVER_PROTOCOL") == "HTTP/1.0"
+
+
+def as_granian_writes(value: str) -> str:
+    """*value* (WSGI: one character per byte) spelled so granian writes the same bytes as gunicorn.
+
+    gunicorn writes a header value's characters as Latin-1 bytes; granian
+    writes its text as UTF-8.  A value whose bytes are UTF-8 is handed over
+    decoded; one whose bytes are not cannot be written by granian as they are.
+    """
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
+class GunicornLike:
+    """WSGI middleware: gunicorn's environ in, gunicorn's head out, under granian."""
+
+    def __init__(self, app: Callable[..., Any], settings: Settings) -> None:
+        self.app = app
+        self.base_scheme = "https" if settings.tls else "http"
+
+    def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        protocol = environ.get("SERVER_PROTOCOL", "HTTP/1.1")
+        if protocol == "HTTP/1":
+            environ["SERVER_PROTOCOL"] = protocol = "HTTP/1.0"
+        if protocol == "HTTP/1.0" and environ.get("HTTP_HOST") == "":
+            del environ["HTTP_HOST"]  # granian's stand-in for "no Host header"
+        environ.setdefault("RAW_URI", raw_uri(environ))
+        scheme = scheme_of(environ, self.base_scheme)
+        if scheme is None:
+            start_response(
+                "400 Bad Request",
+                [("Server", SERVER), ("Date", _http_date()), ("Connection", "close"),
+                 ("Content-Type", "text/html"), ("Content-Length", str(len(_CONTRADICTORY)))],
+            )
+            return [_CONTRADICTORY]
+        environ["wsgi.url_scheme"] = scheme
+        if protocol.startswith("HTTP/2"):
+            return self.app(environ, start_response)  # type: ignore[no-any-return]
+
+        refused: List[bytes] = []
+
+        def start(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Any:
+            code = int(status.split(" ", 1)[0])
+            if code < 200 and code != 101:  # granian cannot end an exchange with a 1xx answer (101 it can)
+                problem = Problem(
+                    "server-cannot",
+                    f"granian cannot send {status!r} as a final answer (gunicorn can: run mockbin with "
+                    "--server gunicorn for /status/1xx)",
+                )
+                response = problem.get_response()
+                refused.append(response.get_data())
+                status, headers, code = response.status, response.headers.to_wsgi_list(), response.status_code
+            kept = [(name, as_granian_writes(value.strip(" \t"))) for name, value in headers if name.lower() not in HOP_BY_HOP]
+            connection = "close" if closes(environ, kept, code) else "keep-alive"
+            head = [("Server", SERVER), ("Date", _http_date()), ("Connection", connection)]
+            return start_response(status, head + kept, exc_info)
+
+        result: Iterable[bytes] = self.app(environ, start)
+        if refused:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            return refused
+        return result
