@@ -35,6 +35,8 @@ from .settings import ADMIN_PREFIX, Settings
 
 WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 EXTENSION = "mockbin.journal"
+#: Environ key of the fault rule that fired for a request (set by mockbin/faults/), shown as ``fault``.
+FAULT = "mockbin.fault"
 
 blueprint = Blueprint("journal", __name__)
 
@@ -44,7 +46,7 @@ class Entry:
 
     __slots__ = (
         "id", "time", "method", "scheme", "host", "script_name", "path", "query", "headers",
-        "remote_addr", "remote_port", "body", "body_size", "body_truncated", "status",
+        "remote_addr", "remote_port", "body", "body_size", "body_truncated", "status", "fault",
     )
 
     def __init__(self, id: int, environ: Dict[str, Any]) -> None:
@@ -64,6 +66,7 @@ class Entry:
         self.body_size: Optional[int] = 0
         self.body_truncated = False
         self.status: Optional[int] = None
+        self.fault: Optional[Dict[str, Any]] = None
 
     def to_json(self) -> Dict[str, Any]:
         """The entry as ``GET /__mockbin/requests`` shows it."""
@@ -83,6 +86,7 @@ class Entry:
             "status": self.status,
             "body_size": self.body_size,
             "body_truncated": self.body_truncated,
+            "fault": self.fault,
         }
         try:
             entry["body"] = self.body.decode("utf-8")
@@ -235,7 +239,10 @@ class JournalMiddleware:
             write: Callable[..., Any] = start_response(status, headers, exc_info)
             return write
 
-        return self.app(environ, recording_start_response)
+        try:
+            return self.app(environ, recording_start_response)
+        finally:
+            entry.fault = environ.get(FAULT)
 
 
 def install(app: Flask, settings: Settings) -> Optional[Journal]:

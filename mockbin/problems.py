@@ -52,12 +52,28 @@ KINDS: Dict[str, Kind] = {
     "invalid-cookie": Kind(
         400, "Invalid cookie name", "`/cookies/set`, `/cookies/set/<name>/<value>`, `/cookies/delete`"
     ),
+    # -- extras beyond httpbin (docs/compatibility.md, docs/faults.md) --
+    "invalid-trailer": Kind(400, "Trailer cannot be sent", "`/trailers`: a forbidden or unsendable trailer field"),
+    "websocket-handshake": Kind(
+        400, "Not a WebSocket handshake", "`/websocket/echo` without `Upgrade: websocket` and its headers"
+    ),
+    "engine-cannot": Kind(
+        501,
+        "The server engine cannot do this",
+        "`/fault/*`, fault rules, `/trailers`, `/websocket/echo` under an engine that gives no access to the "
+        "client connection (granian, HTTP/2)",
+    ),
     # -- limits --
     "body-too-large": Kind(413, "Request body too large", "any request with a body over `--max-body-size`"),
     # -- admin API and journal --
     "stateful-off": Kind(404, "Stateful mode is off", "`/__mockbin/store` without `--stateful`"),
     "bad-store-document": Kind(400, "Invalid store document", "`PUT /__mockbin/store`"),
     "journal-off": Kind(404, "Request journal is off", "`/__mockbin/requests` without `--journal`"),
+    "bad-fault-rule": Kind(400, "Invalid fault rule", "`POST /__mockbin/faults`"),
+    "no-such-fault-rule": Kind(404, "No such fault rule", "`/__mockbin/faults/<id>`"),
+    "fault-rules-one-worker": Kind(
+        409, "Fault rules need a single worker", "`POST /__mockbin/faults` under `--workers` above 1"
+    ),
     # -- stateful mode (docs/stateful.md) --
     "bad-path": Kind(400, "Invalid resource path", "stateful mode: a path with dot segments, `%2F`, `//`, controls"),
     "not-found": Kind(404, "Nothing stored here", "stateful mode: `GET`, `PATCH`, `DELETE` of nothing"),
