@@ -48,6 +48,7 @@ class Route:
     methods: Tuple[str, ...]
     example: Optional[str] = None  # a concrete URL for the docs when the rule has variables
     fast: bool = False  # served by the fast lane (see mockbin/fastlane.py)
+    websocket: bool = False  # also answers WebSocket upgrades (Werkzeug routes those apart)
 
     @property
     def section(self) -> str:
@@ -140,7 +141,8 @@ def route_table() -> Tuple[Route, ...]:
         Route("/user-agent", inspection.user_agent, GET, fast=True),
         Route("/uuid", dynamic.new_uuid, GET),
         Route("/version", diagnostics.version, GET),
-        Route("/websocket/echo", protocols.websocket_echo, GET, "/websocket/echo?max_message_size=1024"),
+        Route("/websocket/echo", protocols.websocket_echo, GET, "/websocket/echo?max_message_size=1024",
+              websocket=True),
         Route("/xml", formats.xml, GET),
     )
 
@@ -162,5 +164,8 @@ def register(app: Flask) -> Tuple[Route, ...]:
     for route in table:
         view = adapted.setdefault(route.view, with_request(route.view))
         app.add_url_rule(route.rule, route.endpoint, view, methods=list(route.methods))
+        if route.websocket:
+            # Werkzeug matches an upgrade request only against rules marked websocket=True.
+            app.add_url_rule(route.rule, route.endpoint, view, methods=list(route.methods), websocket=True)
     publish(app, table)
     return table

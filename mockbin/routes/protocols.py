@@ -10,6 +10,7 @@ problem; ``/trailers`` over gunicorn's HTTP/2 uses its trailer hook instead.
 from __future__ import annotations
 
 from typing import List, Tuple
+from urllib.parse import parse_qsl
 
 from flask import Response
 from werkzeug.wrappers import Request
@@ -43,7 +44,8 @@ def canonical(name: str) -> str:
 def trailer_fields(request: Request) -> List[Tuple[str, str]]:
     """The query's ``name=value`` pairs as trailer fields, in order; a 400 problem for one that cannot be sent."""
     fields = []
-    for name, value in request.args.items(multi=True):
+    query = request.environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
+    for name, value in parse_qsl(query, keep_blank_values=True):  # in the order sent, repeats apart
         if name.lower() in FORBIDDEN_TRAILERS:
             raise Problem("invalid-trailer", f"{name} is not allowed in a trailer (RFC 9110, section 6.5.1).",
                           trailer=name)
