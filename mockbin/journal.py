@@ -35,7 +35,7 @@ from .settings import ADMIN_PREFIX, Settings
 
 WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 EXTENSION = "mockbin.journal"
-#: Environ key of the fault rule that fired for a request (set by mockbin/faults/), shown as ``fault``.
+#: Environ key of a dict that mockbin/faults/ fills with the fault rule that fired, shown as ``fault``.
 FAULT = "mockbin.fault"
 
 blueprint = Blueprint("journal", __name__)
@@ -86,7 +86,7 @@ class Entry:
             "status": self.status,
             "body_size": self.body_size,
             "body_truncated": self.body_truncated,
-            "fault": self.fault,
+            "fault": dict(self.fault) if self.fault else None,
         }
         try:
             entry["body"] = self.body.decode("utf-8")
@@ -239,10 +239,9 @@ class JournalMiddleware:
             write: Callable[..., Any] = start_response(status, headers, exc_info)
             return write
 
-        try:
-            return self.app(environ, recording_start_response)
-        finally:
-            entry.fault = environ.get(FAULT)
+        # Filled in place when a fault rule fires: recorded before the fault breaks the connection.
+        entry.fault = environ[FAULT] = {}
+        return self.app(environ, recording_start_response)
 
 
 def install(app: Flask, settings: Settings) -> Optional[Journal]:

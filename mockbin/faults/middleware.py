@@ -70,12 +70,15 @@ class FaultMiddleware:
         path = environ.get("PATH_INFO", "")
         if path.startswith(ADMIN_PREFIX + "/"):
             return self.app(environ, start_response)
-        fired = self.book.fire(environ.get("REQUEST_METHOD", ""), path)
+        # Globs are text: match the path as the client sent it (UTF-8), not WSGI's Latin-1 tunnel.
+        text = path.encode("latin-1", "replace").decode("utf-8", "replace")
+        fired = self.book.fire(environ.get("REQUEST_METHOD", ""), text)
         if fired is None:
             return self.app(environ, start_response)
         rule, rng = fired
-        record: Dict[str, Any] = {"rule": rule.id, "fault": rule.kind, "when": rule.when}
-        environ[FIRED] = record
+        # The journal's dict when it records this request: filled before the fault acts.
+        record: Dict[str, Any] = environ.setdefault(FIRED, {})
+        record.update(rule=rule.id, fault=rule.kind, when=rule.when)
         try:
             if rule.when == "before":
                 return self._before(rule, rng, record, environ, start_response)

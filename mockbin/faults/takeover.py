@@ -258,14 +258,19 @@ class TakenOver(Response):
     the request instead of producing an answer.  With *status* (the status
     the view sent itself: 101 for a WebSocket, 200 for ``/trailers``) it
     first tells ``start_response``, so middleware such as the request
-    journal records it; nothing is written by the server either way.
+    journal records it; nothing is written by the server either way.  A
+    *connection* still open is closed only then, so whoever sees the
+    connection end also finds the request's status recorded.
     """
 
-    def __init__(self, status: Optional[int] = None) -> None:
+    def __init__(self, status: Optional[int] = None, connection: Optional[Connection] = None) -> None:
         super().__init__(status=status or 200)
         self.announced = status is not None
+        self.connection = connection
 
     def __call__(self, environ: Dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if self.announced:
             start_response(self.status, [])
+        if self.connection is not None:
+            self.connection.finish()
         finish_request(environ)

@@ -9,6 +9,7 @@ problem; ``/trailers`` over gunicorn's HTTP/2 uses its trailer hook instead.
 
 from __future__ import annotations
 
+import logging
 from typing import List, Tuple
 from urllib.parse import parse_qsl
 
@@ -34,6 +35,8 @@ FORBIDDEN_TRAILERS = frozenset(
     )
 )
 H2_TRAILERS = "gunicorn.http2.send_trailers"
+
+log = logging.getLogger("mockbin")
 
 
 def canonical(name: str) -> str:
@@ -79,8 +82,7 @@ def trailers(request: Request) -> Response:
         trailer = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("latin-1")
         wire += b"%x\r\n%s\r\n0\r\n%s\r\n" % (len(body), body, trailer)
     conn.send(wire)
-    conn.close()
-    return TakenOver(200)
+    return TakenOver(200, conn)  # closes the connection once the status is recorded
 
 
 def _size(request: Request, name: str, default: int, limit: int) -> int:
@@ -105,5 +107,9 @@ def websocket_echo(request: Request) -> Response:
         )
     ws, accept = handshake(request.environ)
     conn = Connection.take(request.environ, "/websocket/echo")
-    EchoSession(conn, ws, max_fragment, max_message, settings.max_duration).run(accept)
-    return TakenOver(101)
+    try:
+        EchoSession(conn, ws, max_fragment, max_message, settings.max_duration).run(accept)
+    except Exception:  # after the 101 no HTTP error can be sent: log it, reset the connection
+        log.exception("WebSocket echo session failed")
+        conn.reset()
+    return TakenOver(101, conn)

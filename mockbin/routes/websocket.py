@@ -97,11 +97,10 @@ class EchoSession:
         self.message_size = 0
 
     def run(self, accept: bytes) -> None:
-        """Send the 101, echo until either side closes or time is up, then release the connection."""
+        """Send the 101, echo until either side closes or time is up (the caller closes the connection)."""
         if self.conn.send(accept):
             while self._step():
                 pass
-        self.conn.close()
 
     def _send(self, event: Event) -> bool:
         return self.conn.send(self.ws.send(event))

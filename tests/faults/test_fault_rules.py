@@ -371,3 +371,10 @@ def test_without_idempotency_key_the_retry_duplicates(engine):
 def test_handle_reports_a_bad_rule(mockbin):
     with pytest.raises(AdminError, match="400"):
         mockbin.fault("explode")
+
+
+@STATEFUL
+def test_globs_match_the_path_as_text(mockbin):
+    mockbin.fault({"response": {"status": 299}}, "/anything/caf\u00e9*")
+    assert requests.get(mockbin + "/anything/caf%C3%A9/x").status_code == 299
+    assert requests.get(mockbin + "/anything/cafe").status_code == 200
