@@ -129,7 +129,7 @@ class FaultMiddleware:
         if found is None:
             time.sleep(seconds)
         else:
-            Connection(environ, *found).wait(seconds)
+            Connection(environ, *found).wait(seconds, consume=False)  # the server still reads from it
 
     def _canned(self, canned: Canned, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         response = Response(canned.body, status=canned.status_line, headers=list(canned.headers))

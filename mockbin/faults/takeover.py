@@ -30,7 +30,6 @@ other streams too.
 from __future__ import annotations
 
 import os
-import select
 import socket
 import struct
 import time
@@ -48,7 +47,6 @@ SEND_TIMEOUT = 10.0
 LINGER = 1.0
 #: Largest request body read (and discarded) before a fault; past it the rest stays unread.
 DRAIN_CAP = 64 * 1024 * 1024
-_POLL_IN = getattr(select, "POLLIN", 1) | getattr(select, "POLLHUP", 16) | getattr(select, "POLLERR", 8)
 
 Headers = List[Tuple[str, str]]
 
@@ -167,32 +165,44 @@ class Connection:
         except (OSError, ValueError):
             return False
 
-    def wait(self, seconds: float) -> bool:
-        """Send nothing for *seconds*; False as soon as the client closes its side."""
-        deadline = time.monotonic() + seconds
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return True
-            if not self._readable(remaining):
-                continue
-            try:
-                data = self.sock.recv(64 * 1024)
-            except (BlockingIOError, socket.timeout):
-                continue
-            except (OSError, ValueError):
-                return False
-            if not data:
-                return False
+    def wait(self, seconds: float, consume: bool = True) -> bool:
+        """Send nothing for *seconds*; False as soon as the client closes its side.
 
-    def _readable(self, timeout: float) -> bool:
+        A blocking ``recv`` with a timeout watches the connection (no
+        ``poll``: gevent's patching removes it, while its sockets wait
+        cooperatively).  With *consume* (a hang: the request was read, later
+        bytes are dropped) everything that arrives is read; without (a
+        delay in front of a handler that still reads the body, or of a
+        pipelined request) bytes are only peeked at, and once some wait the
+        rest of the time is slept.  The socket's own timeout is restored.
+        """
+        deadline = time.monotonic() + seconds
+        previous = self.sock.gettimeout()
         try:
-            poller = select.poll()
-            poller.register(self.sock, _POLL_IN)
-            return bool(poller.poll(max(1, int(timeout * 1000) + 1)))
-        except (AttributeError, OSError, ValueError):  # no poll() (Windows), or a closed socket
-            time.sleep(min(timeout, 0.05))
-            return False
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return True
+                try:
+                    self.sock.settimeout(remaining)
+                    data = self.sock.recv(64 * 1024) if consume else self.sock.recv(1, socket.MSG_PEEK)
+                except socket.timeout:
+                    continue
+                except ValueError:  # TLS sockets cannot peek: wait without watching
+                    time.sleep(max(0.0, deadline - time.monotonic()))
+                    return True
+                except OSError:
+                    return False
+                if not data:
+                    return False
+                if not consume:
+                    time.sleep(max(0.0, deadline - time.monotonic()))
+                    return True
+        finally:
+            try:
+                self.sock.settimeout(previous)
+            except OSError:
+                pass
 
     def close(self) -> None:
         """End the connection cleanly: FIN after everything sent, then release it."""

@@ -378,3 +378,19 @@ def test_globs_match_the_path_as_text(mockbin):
     mockbin.fault({"response": {"status": 299}}, "/anything/caf\u00e9*")
     assert requests.get(mockbin + "/anything/caf%C3%A9/x").status_code == 299
     assert requests.get(mockbin + "/anything/cafe").status_code == 200
+
+
+def test_a_delay_leaves_the_request_body_to_the_handler(engine):
+    """The wait watches the connection without reading from it: the body still reaches the store."""
+    handle = Mockbin(engine.url)
+    handle.reset()
+    handle.fault({"delay": {"fixed": 0.2}}, "/store/*", "PUT")
+    handle.fault({"delay": {"fixed": 0.2}}, "/get", when="after")
+    try:
+        session = requests.Session()  # one connection: the next request follows the delayed one
+        body = {"blob": "x" * 200_000}
+        assert session.put(engine.url + "/store/big", json=body, timeout=10).status_code == 201
+        assert session.get(engine.url + "/get", timeout=10).status_code == 200
+        assert session.get(engine.url + "/store/big", timeout=10).json() == body
+    finally:
+        handle.reset()
