@@ -226,3 +226,18 @@ def test_http2_gets_a_501_too(mockbin_app):
         right.setblocking(False)
         with pytest.raises(BlockingIOError):
             right.recv(1)  # nothing was written to the connection
+
+
+def test_faults_over_tls(mockbin_secure, mockbin_ca_bundle):
+    """Over TLS the same faults; Python's ssl reports the reset as an unexpected EOF (docs/faults.md)."""
+    expected = {
+        "connection-reset": (requests.exceptions.ConnectionError, http.client.RemoteDisconnected),
+        "empty-response": (requests.exceptions.ConnectionError, http.client.RemoteDisconnected),
+        "malformed-chunk": (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.InvalidChunkLength),
+        "truncated-body": (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.IncompleteRead),
+    }
+    for kind, (outer, cause) in expected.items():
+        with pytest.raises(outer) as caught:
+            requests.get(f"{mockbin_secure}/fault/{kind}", verify=mockbin_ca_bundle, timeout=10)
+        assert isinstance(inner(caught.value), cause), (kind, repr(caught.value))
+    assert requests.get(f"{mockbin_secure}/get", verify=mockbin_ca_bundle, timeout=10).status_code == 200

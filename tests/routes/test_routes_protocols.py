@@ -226,3 +226,12 @@ def test_no_socket_is_a_501(target, headers, mockbin_app):
     answer = call_wsgi(mockbin_app, Shape("x", "GET", target, headers))
     assert answer.status_line.startswith("501")
     assert json.loads(answer.body)["type"] == "urn:mockbin:problem:engine-cannot"
+
+
+def test_trailers_and_websocket_over_tls(mockbin_secure, mockbin_ca_bundle, mockbin_ssl_context):
+    answer = requests.get(mockbin_secure + "/trailers?x-a=1", verify=mockbin_ca_bundle, timeout=10)
+    assert answer.status_code == 200 and answer.json()["url"].startswith("https://")
+    with connect(mockbin_secure.url.replace("https://", "wss://") + "/websocket/echo",
+                 ssl=mockbin_ssl_context, open_timeout=10) as ws:
+        ws.send("over tls")
+        assert ws.recv(timeout=10) == "over tls"
