@@ -40,7 +40,8 @@ KINDS: Dict[str, Kind] = {
         400,
         "Invalid parameter",
         "a parameter of the dynamic, caching and extra routes (`/delay`, `/bytes`, `/drip`, "
-        "`/range`, `/etag`, `/sse`, `/unstable`, ...)",
+        "`/range`, `/etag`, `/sse`, `/jsonl`, `/unstable`, `/base64/decode`, `/websocket/echo`, "
+        "`/fault/*`, ...)",
     ),
     "limit-exceeded": Kind(400, "Limit exceeded", "a request over `--max-duration` or `--max-generated-size`"),
     "invalid-status-code": Kind(400, "Invalid status code", "`/status/<codes>`"),
