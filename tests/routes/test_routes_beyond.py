@@ -26,7 +26,7 @@ from mockbin import create_app
 from mockbin.settings import Settings
 from support.compare import differential_tests
 from support.differential import Shape, call_socket, call_wsgi
-from support.rawhttp import build_request, read_response
+from support.rawhttp import build_request
 
 
 def get(target: str, *headers: Tuple[str, str], method: str = "GET", **kw) -> Shape:
