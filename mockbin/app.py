@@ -5,8 +5,9 @@ Request flow, outermost first::
     mount (settings into the environ; prefix -> SCRIPT_NAME)
       -> AdminGuard (only /__mockbin/*: no web pages, loopback Host, token; no CORS headers)
       -> JournalMiddleware (only with --journal; records every request but /__mockbin/)
-      -> FastLane (hot echo routes, no Flask dispatch)
-        -> Flask (every route, automatic HEAD/OPTIONS, 404/405, errors)
+        -> FaultMiddleware (fault rules of /__mockbin/faults; inert while there is none)
+          -> FastLane (hot echo routes, no Flask dispatch)
+            -> Flask (every route, automatic HEAD/OPTIONS, 404/405, errors)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Callable, Dict, Iterable, Optional
 from flask import Flask, Response, request
 from werkzeug.exceptions import NotFound
 
-from . import admin, journal, limits, routes, store
+from . import admin, faults, journal, limits, routes, store
 from .cors import add_cors_headers
 from .fastlane import FastLane, WSGIApp, lane_table
 from .jsonify import HttpbinJSONProvider
@@ -72,6 +73,9 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         return response
 
     wsgi: WSGIApp = FastLane(app.wsgi_app, lane_table(table), max_body_size)
+    faulty = faults.install(app, settings, wsgi)
+    admin.on_reset(app, faulty.book.clear)
+    wsgi = faulty
     recorder = journal.install(app, settings)
     if recorder is not None:
         admin.on_reset(app, recorder.clear)

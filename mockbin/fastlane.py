@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Iterable, Tuple
 
 from flask import Request
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
 
 from . import limits
 from .cors import add_cors_headers, cors_headers
@@ -57,7 +58,10 @@ class FastLane:
         request = Request(environ)
         try:
             limits.enforce(environ, self.max_body_size)
-            body = dumps_bytes(handler(request))
+            answer = handler(request)
+            if isinstance(answer, Response):  # a handler's non-JSON form (/ip?format=text)
+                return add_cors_headers(answer, environ)(environ, start_response)
+            body = dumps_bytes(answer)
         except HTTPException as exc:
             return add_cors_headers(exc.get_response(environ), environ)(environ, start_response)
         except Exception:

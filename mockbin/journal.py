@@ -38,6 +38,8 @@ from .settings import ADMIN_PREFIX, Settings
 
 WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 EXTENSION = "mockbin.journal"
+#: Environ key of a dict that mockbin/faults/ fills with the fault rule that fired, shown as ``fault``.
+FAULT = "mockbin.fault"
 
 #: What an entry is charged beyond its text: the Python objects that hold it
 #: (measured: about 1 KiB for a bare entry, 150-200 bytes per header field).
@@ -56,6 +58,7 @@ class Entry:
     __slots__ = (
         "id", "time", "method", "scheme", "host", "script_name", "path", "query", "headers",
         "remote_addr", "remote_port", "body", "body_size", "body_truncated", "status", "weight", "kept",
+        "fault",
     )
 
     def __init__(self, id: int, environ: Dict[str, Any]) -> None:
@@ -77,6 +80,7 @@ class Entry:
         self.status: Optional[int] = None
         self.weight = 0  # what the journal charged for this entry
         self.kept = False  # in the journal (not yet dropped or cleared)
+        self.fault: Optional[Dict[str, Any]] = None
 
     def measure(self) -> int:
         """Bytes this entry holds, about: its text, its header fields, its kept body, the overhead."""
@@ -103,6 +107,7 @@ class Entry:
             "status": self.status,
             "body_size": self.body_size,
             "body_truncated": self.body_truncated,
+            "fault": dict(self.fault) if self.fault else None,
         }
         try:
             entry["body"] = self.body.decode("utf-8")
@@ -320,6 +325,8 @@ class JournalMiddleware:
             write: Callable[..., Any] = start_response(status, headers, exc_info)
             return write
 
+        # Filled in place when a fault rule fires: recorded before the fault breaks the connection.
+        entry.fault = environ[FAULT] = {}
         return self.app(environ, recording_start_response)
 
 

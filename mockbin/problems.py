@@ -40,7 +40,8 @@ KINDS: Dict[str, Kind] = {
         400,
         "Invalid parameter",
         "a parameter of the dynamic, caching and extra routes (`/delay`, `/bytes`, `/drip`, "
-        "`/range`, `/etag`, `/sse`, `/unstable`, ...)",
+        "`/range`, `/etag`, `/sse`, `/jsonl`, `/unstable`, `/base64/decode`, `/websocket/echo`, "
+        "`/fault/*`, ...)",
     ),
     "limit-exceeded": Kind(400, "Limit exceeded", "a request over `--max-duration` or `--max-generated-size`"),
     "invalid-status-code": Kind(400, "Invalid status code", "`/status/<codes>`"),
@@ -52,9 +53,16 @@ KINDS: Dict[str, Kind] = {
     "invalid-cookie": Kind(
         400, "Invalid cookie name", "`/cookies/set`, `/cookies/set/<name>/<value>`, `/cookies/delete`"
     ),
-    # -- servers --
-    "server-cannot": Kind(
-        501, "The server engine cannot send this answer", "`--server granian`: what its WSGI interface cannot do"
+    # -- extras beyond httpbin (docs/compatibility.md, docs/faults.md) --
+    "invalid-trailer": Kind(400, "Trailer cannot be sent", "`/trailers`: a forbidden or unsendable trailer field"),
+    "websocket-handshake": Kind(
+        400, "Not a WebSocket handshake", "`/websocket/echo` without `Upgrade: websocket` and its headers"
+    ),
+    "engine-cannot": Kind(
+        501,
+        "The server engine cannot do this",
+        "`/fault/*`, fault rules, `/trailers`, `/websocket/echo` under an engine that gives no access to the "
+        "client connection (granian, HTTP/2); a final 1xx answer under granian",
     ),
     # -- limits --
     "body-too-large": Kind(413, "Request body too large", "any request with a body over `--max-body-size`"),
@@ -79,6 +87,11 @@ KINDS: Dict[str, Kind] = {
         401,
         "Admin token required",
         "`/__mockbin/*` but `/__mockbin/health` with `--admin-token`, without the right `Authorization: Bearer`",
+    ),
+    "bad-fault-rule": Kind(400, "Invalid fault rule", "`POST /__mockbin/faults`"),
+    "no-such-fault-rule": Kind(404, "No such fault rule", "`/__mockbin/faults/<id>`"),
+    "fault-rules-one-worker": Kind(
+        409, "Fault rules need a single worker", "`POST /__mockbin/faults` under `--workers` above 1"
     ),
     # -- stateful mode (docs/stateful.md) --
     "bad-path": Kind(400, "Invalid resource path", "stateful mode: a path with dot segments, `%2F`, `//`, controls"),

@@ -73,3 +73,15 @@ def low_server():
     port = free_port()
     with ServerProcess(low_limit_argv(port), port) as server:
         yield server
+
+
+@pytest.fixture(scope="session", params=["gthread", "sync", "gevent", "livesrv"])
+def engine(request):
+    """mockbin under each engine that hands the app its client socket (see support/engines.py)."""
+    from support.engines import start
+
+    server = start(request.param)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -33,6 +33,8 @@ SECTION_TITLES = {
     "images": "Images",
     "forms": "Forms",
     "extras": "Extras (beyond httpbin)",
+    "protocols": "Protocol features (beyond httpbin)",
+    "faults": "Connection faults (beyond httpbin)",
     "diagnostics": "Diagnostics (beyond httpbin)",
     "docs": "Documentation",
 }

@@ -23,11 +23,13 @@ from . import (
     docs,
     dynamic,
     extras,
+    faults,
     formats,
     forms,
     images,
     inspection,
     methods,
+    protocols,
     redirects,
     response_headers,
     status,
@@ -35,6 +37,7 @@ from . import (
 
 GET = ("GET",)
 ANY = ("GET", "POST", "PUT", "DELETE", "PATCH", "TRACE")
+UPLOADS = ("POST", "PUT", "PATCH")
 DIGEST = "/digest-auth/auth/user/passwd"
 
 
@@ -45,6 +48,7 @@ class Route:
     methods: Tuple[str, ...]
     example: Optional[str] = None  # a concrete URL for the docs when the rule has variables
     fast: bool = False  # served by the fast lane (see mockbin/fastlane.py)
+    websocket: bool = False  # also answers WebSocket upgrades (Werkzeug routes those apart)
 
     @property
     def section(self) -> str:
@@ -67,11 +71,14 @@ def route_table() -> Tuple[Route, ...]:
         Route("/put", methods.put, ("PUT",), fast=True),
         Route("/patch", methods.patch, ("PATCH",), fast=True),
         Route("/delete", methods.delete, ("DELETE",), fast=True),
+        Route("/upload", extras.upload, UPLOADS),
         Route("/", docs.index, GET),
         Route("/absolute-redirect/<int:n>", redirects.absolute_redirect, GET, "/absolute-redirect/3"),
         Route("/anything", methods.anything, ANY, fast=True),
         Route("/anything/<path:path>", methods.anything, ANY, "/anything/foo/bar"),
         Route("/base64/<value>", dynamic.decode_base64, GET, "/base64/SFRUUEJJTiBpcyBhd2Vzb21l"),
+        Route("/base64/decode/<value>", dynamic.explicit_decode_base64, GET, "/base64/decode/bW9ja2Jpbg=="),
+        Route("/base64/encode/<value>", dynamic.encode_base64, GET, "/base64/encode/mockbin"),
         Route("/basic-auth/<user>/<passwd>", auth.basic_auth, GET, "/basic-auth/user/passwd"),
         Route("/bearer", auth.bearer, GET),
         Route("/brotli", formats.brotli, GET),
@@ -92,7 +99,15 @@ def route_table() -> Tuple[Route, ...]:
         Route("/drip", dynamic.drip, GET, "/drip?numbytes=5&duration=1"),
         Route("/dump/request", diagnostics.dump_request, ANY),
         Route("/encoding/utf8", formats.encoding_utf8, GET),
+        Route("/env", diagnostics.env, GET),
         Route("/etag/<etag>", caching.etag, GET, "/etag/abc"),
+        Route("/fault/connection-reset", faults.connection_reset, ANY),
+        Route("/fault/empty-response", faults.empty_response, ANY),
+        Route("/fault/hang", faults.hang, ANY, "/fault/hang?duration=2s"),
+        Route("/fault/malformed-chunk", faults.malformed_chunk, ANY),
+        Route("/fault/random-data-then-close", faults.random_data_then_close, ANY,
+              "/fault/random-data-then-close?size=64&seed=1"),
+        Route("/fault/truncated-body", faults.truncated_body, ANY),
         Route("/forms/post", forms.forms_post, GET),
         Route("/gzip", formats.gzip, GET),
         Route("/headers", inspection.headers, GET, fast=True),
@@ -106,6 +121,7 @@ def route_table() -> Tuple[Route, ...]:
         Route("/image/webp", images.webp, GET),
         Route("/ip", inspection.ip, GET, fast=True),
         Route("/json", formats.json_, GET),
+        Route("/jsonl", extras.jsonl, GET, "/jsonl?count=3&duration=1"),
         Route("/links/<int:n>", dynamic.links, GET, "/links/5"),
         Route("/links/<int:n>/<int:offset>", dynamic.link_page, GET, "/links/5/1"),
         Route("/openapi.json", docs.openapi_json, GET),
@@ -120,10 +136,13 @@ def route_table() -> Tuple[Route, ...]:
         Route("/status/<codes>", status.status, ANY, "/status/200:3,418:1"),
         Route("/stream-bytes/<int:n>", dynamic.stream_random_bytes, GET, "/stream-bytes/64?chunk_size=16"),
         Route("/stream/<int:n>", dynamic.stream_lines, GET, "/stream/3"),
+        Route("/trailers", protocols.trailers, ANY, "/trailers?X-Checksum=abc123"),
         Route("/unstable", extras.unstable, ANY, "/unstable?failure_rate=0.5"),
         Route("/user-agent", inspection.user_agent, GET, fast=True),
         Route("/uuid", dynamic.new_uuid, GET),
         Route("/version", diagnostics.version, GET),
+        Route("/websocket/echo", protocols.websocket_echo, GET, "/websocket/echo?max_message_size=1024",
+              websocket=True),
         Route("/xml", formats.xml, GET),
     )
 
@@ -145,5 +164,8 @@ def register(app: Flask) -> Tuple[Route, ...]:
     for route in table:
         view = adapted.setdefault(route.view, with_request(route.view))
         app.add_url_rule(route.rule, route.endpoint, view, methods=list(route.methods))
+        if route.websocket:
+            # Werkzeug matches an upgrade request only against rules marked websocket=True.
+            app.add_url_rule(route.rule, route.endpoint, view, methods=list(route.methods), websocket=True)
     publish(app, table)
     return table

@@ -1,13 +1,17 @@
-"""Diagnostics (go-httpbin's extras): which server answered, its version, the raw request.
+"""Diagnostics (go-httpbin's extras): which server answered, its version, its chosen variables, the raw request.
 
 Behind a load balancer, ``/hostname`` tells replicas apart -- but a real host
 name is an information leak on a shared service, so it is a placeholder
-unless ``--expose-hostname`` is on.  ``/dump/request`` shows the request as
+unless ``--expose-hostname`` is on.  ``/env`` shows only the environment
+variables an operator named for it (prefix ``MOCKBIN_ENV_`` or
+``HTTPBIN_ENV_``, go-httpbin's); nothing else of the environment -- tokens,
+paths, mockbin's own settings -- can leak through it.  ``/dump/request`` shows the request as
 the application received it, re-serialised in HTTP/1.x wire form.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Any, Dict, Iterator, Tuple
 from urllib.parse import quote
@@ -21,6 +25,8 @@ from ..settings import settings_of
 from .safety import safe_reflection
 
 HOSTNAME_PLACEHOLDER = "mockbin"
+#: Only variables named with one of these prefixes appear on ``/env``.
+ENV_PREFIXES = ("MOCKBIN_ENV_", "HTTPBIN_ENV_")
 DUMP_TYPE = "text/plain; charset=utf-8"
 
 
@@ -28,6 +34,11 @@ def hostname(request: Request) -> Dict[str, str]:
     """The server's host name; a fixed placeholder unless --expose-hostname is on."""
     exposed = settings_of(request.environ).expose_hostname
     return {"hostname": socket.gethostname() if exposed else HOSTNAME_PLACEHOLDER}
+
+
+def env(request: Request) -> Dict[str, Dict[str, str]]:
+    """The environment variables named MOCKBIN_ENV_* or HTTPBIN_ENV_* (names kept whole); nothing else."""
+    return {"env": {name: value for name, value in sorted(os.environ.items()) if name.startswith(ENV_PREFIXES)}}
 
 
 def version(request: Request) -> Dict[str, str]:

@@ -38,10 +38,12 @@ from .query import (
     lookup,
     lookup_exact,
     to_float,
+    to_float_or_duration,
     to_int,
     to_seconds,
 )
 from .randbytes import chunks, source
+from .wire import header_problem
 
 OCTETS = "application/octet-stream"
 PLAIN = "text/plain; charset=utf-8"
@@ -62,14 +64,54 @@ def new_uuid(request: Request) -> Dict[str, str]:
     return {"uuid": str(uuid.uuid4())}
 
 
+def _content_type(request: Request) -> Optional[str]:
+    """The ``?content-type=`` go-httpbin's base64 routes take (httpbin ignores the parameter)."""
+    value = lookup_exact(request.args, "content-type")
+    if value is not None:
+        problem = header_problem("Content-Type", value)
+        if problem is not None or not value.strip():
+            raise invalid("content-type", value, "a media type that can be sent in a header")
+    return value
+
+
 def decode_base64(request: Request, value: str) -> BaseResponse:
-    """The UTF-8 text that the URL-safe base64 value encodes."""
+    """The UTF-8 text that the URL-safe base64 value encodes; with ?content-type=, the decoded bytes as that type."""
+    content_type = _content_type(request)
     try:
-        text = base64.urlsafe_b64decode(value.encode("utf-8")).decode("utf-8")
+        decoded = base64.urlsafe_b64decode(value.encode("utf-8"))
+        text = decoded.decode("utf-8") if content_type is None else None
     except ValueError:  # bad padding or alphabet, or bytes that are not UTF-8
-        text = BASE64_HINT
-    # As httpbin: served as HTML, whatever it says (--safe-responses: as plain text).
-    return safe_reflection(Response(text, mimetype="text/html"), request.environ)
+        decoded, text = BASE64_HINT.encode("utf-8"), BASE64_HINT
+    if content_type is None:
+        # As httpbin: the text served as HTML, whatever it says (--safe-responses: as plain text).
+        response = Response(text, mimetype="text/html")
+    else:
+        response = Response(decoded, content_type=content_type)
+    return safe_reflection(response, request.environ)
+
+
+def _padded(value: str) -> bytes:
+    data = value.strip().encode("ascii", "replace")
+    return data + b"=" * (-len(data) % 4)
+
+
+def explicit_decode_base64(request: Request, value: str) -> Response:
+    """The bytes a base64 value encodes (URL-safe or standard alphabet), as text/plain or ?content-type=."""
+    content_type = _content_type(request) or PLAIN
+    try:
+        # altchars maps "-_" onto "+/", so both alphabets decode; padding may be left out.
+        decoded = base64.b64decode(_padded(value), altchars=b"-_", validate=True)
+    except ValueError:
+        raise invalid("value", value, "base64 (URL-safe or standard alphabet)") from None
+    return safe_reflection(Response(decoded, content_type=content_type), request.environ)
+
+
+def encode_base64(request: Request, value: str) -> Response:
+    """The value's UTF-8 bytes in URL-safe base64, as text/plain or ?content-type=."""
+    content_type = _content_type(request) or PLAIN
+    encoded = base64.urlsafe_b64encode(value.encode("utf-8", "surrogateescape"))
+    check_size(request, "the encoding", len(encoded), parameter="value")
+    return safe_reflection(Response(encoded, content_type=content_type), request.environ)
 
 
 def _seed(args: "MultiDict[str, str]") -> Optional[int]:
@@ -113,7 +155,7 @@ def stream_lines(request: Request, n: int) -> Response:
 
 
 def delay(request: Request, delay: str) -> Dict[str, Any]:
-    """Waits delay seconds (cut to --max-duration, 10 s by default), then echoes the request."""
+    """Waits delay seconds or a duration such as 500ms (cut to --max-duration, 10 s), then echoes the request."""
     seconds = min(to_seconds("delay", delay), settings_of(request.environ).max_duration)
     described = echo(request, DELAY_KEYS)
     Pacer(request.environ).wait(seconds)
@@ -125,20 +167,26 @@ def _number(args: "MultiDict[str, str]", name: str, default: float) -> float:
     return default if raw is None else to_float(name, raw)
 
 
+def _seconds(args: "MultiDict[str, str]", name: str, default: float) -> float:
+    """Seconds as httpbin reads them (``float``), or a Go-style duration (``500ms``) where that fails."""
+    raw = lookup_exact(args, name)
+    return default if raw is None else to_float_or_duration(name, raw)
+
+
 def _whole(args: "MultiDict[str, str]", name: str, default: int) -> int:
     raw = lookup_exact(args, name)
     return default if raw is None else to_int(name, raw)
 
 
 def drip(request: Request) -> Response:
-    """numbytes asterisks dripped over duration seconds, after delay seconds, with status code."""
+    """numbytes asterisks dripped over duration seconds (or 500ms, 1.5s), after delay, with status code."""
     args = request.args
-    duration = _number(args, "duration", 2.0)
+    duration = _seconds(args, "duration", 2.0)
     numbytes = min(_whole(args, "numbytes", 10), DRIP_CAP)
     code = _whole(args, "code", 200)
     if numbytes <= 0:
         return Response("number of bytes must be positive", status=400, content_type=PLAIN)
-    initial = _number(args, "delay", 0.0)
+    initial = _seconds(args, "delay", 0.0)
     initial = initial if initial > 0 else 0.0  # httpbin skips a delay that is not > 0
     if duration != duration or duration < 0:
         raise invalid("duration", args["duration"], "a number of seconds, 0 or more")

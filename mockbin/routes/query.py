@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
 from ..problems import Problem
-from ..settings import SettingsError, describe, env_name, flag_name, parse_duration, settings_of
+from ..settings import SettingsError, describe, env_name, flag_name, parse_duration, parse_go_duration, settings_of
 
 
 def invalid(name: str, value: str, expected: str) -> Problem:
@@ -72,9 +72,25 @@ def to_float(name: str, value: str) -> float:
         raise invalid(name, value, "a number") from None
 
 
+def to_float_or_duration(name: str, value: str) -> float:
+    """httpbin's ``float``; where that fails, a duration with a unit as go-httpbin reads it (``500ms``, ``1.5s``).
+
+    Every value httpbin accepts keeps its meaning (``1e-2``, `` 1_0 ``, ``inf``,
+    ``nan``); only text httpbin cannot read (it answers 500) gains one.
+    """
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return parse_go_duration(value)
+    except SettingsError:
+        raise invalid(name, value, "a number of seconds or a duration such as 500ms or 1.5s") from None
+
+
 def to_seconds(name: str, value: str) -> float:
-    """A finite, non-negative number of seconds (httpbin's ``float``, minus its crashes)."""
-    seconds = to_float(name, value)
+    """A finite, non-negative number of seconds (httpbin's ``float``, minus its crashes, plus Go durations)."""
+    seconds = to_float_or_duration(name, value)
     if math.isnan(seconds) or seconds < 0:
         raise invalid(name, value, "a number of seconds, 0 or more")
     return seconds

@@ -13,7 +13,7 @@ Latin-1), nothing else.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from werkzeug.http import dump_cookie
 from werkzeug.wrappers import Response
@@ -54,8 +54,14 @@ def header_problem(name: str, value: str) -> Optional[str]:
 _RAW_CONTROLS = re.compile(r"[\x1a-\x1f]")
 
 
-def set_cookie(response: Response, name: str, value: str, secure: bool = False) -> None:
+def set_cookie(response: Response, name: str, value: str, secure: bool = False, **attributes: Any) -> None:
     """``response.set_cookie(name, value, secure=secure)``, byte for byte, except that
-    the control characters Werkzeug leaves raw are escaped like the others."""
-    header = dump_cookie(name, value, path="/", secure=secure, max_size=response.max_cookie_size)
+    the control characters Werkzeug leaves raw are escaped like the others.
+
+    *attributes* are further ``dump_cookie`` arguments (``path``, ``domain``,
+    ``max_age``, ``expires``, ``httponly``, ``samesite``, ``partitioned``),
+    for go-httpbin's cookie attributes.
+    """
+    options: Dict[str, Any] = {"path": "/", "secure": secure, **attributes}
+    header = dump_cookie(name, value, max_size=response.max_cookie_size, **options)
     response.headers.add("Set-Cookie", _RAW_CONTROLS.sub(lambda m: "\\%03o" % ord(m.group()), header))

@@ -150,7 +150,7 @@ class GunicornLike:
             code = int(status.split(" ", 1)[0])
             if code < 200 and code != 101:  # granian cannot end an exchange with a 1xx answer (101 it can)
                 problem = Problem(
-                    "server-cannot",
+                    "engine-cannot",
                     f"granian cannot send {status!r} as a final answer (gunicorn can: run mockbin with "
                     "--server gunicorn for /status/1xx)",
                 )

@@ -80,6 +80,26 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
 
 
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_GO_DURATION = re.compile(r"(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+")
+_GO_TERM = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+
+
+def parse_go_duration(text: str) -> float:
+    """Seconds from Go's duration spelling, as go-httpbin reads its parameters.
+
+    One or more terms, each a number and a unit (``ns``, ``us``/``\u00b5s``,
+    ``ms``, ``s``, ``m``, ``h``): ``500ms``, ``1.5s``, ``1m30s``.  A lone ``0``
+    needs no unit; signs are not accepted (no duration here is negative).
+    """
+    stripped = text.strip()
+    if stripped == "0":
+        return 0.0
+    if not _GO_DURATION.fullmatch(stripped):
+        raise SettingsError(f"{text!r} is not a duration (examples: 500ms, 1.5s, 1m30s)")
+    return sum(float(number) * _GO_UNITS[unit] for number, unit in _GO_TERM.findall(stripped))
+
+
 def parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in _TRUE:
@@ -493,6 +513,18 @@ class Settings:
         None,
         "BOOL",
         group="stateful",
+    )
+
+    # -- extras beyond httpbin (routes/cookies.py, routes/extras.py, routes/protocols.py, faults/) --
+    cookie_attributes: bool = setting(
+        False,
+        "Read go-httpbin's attr[Name]=value parameters of /cookies/set and /cookies/delete as "
+        "attributes (Path, Domain, Expires, Max-Age, Secure, HttpOnly, SameSite, Partitioned) of "
+        "the cookies set; off, they are cookies named attr[Name], as in httpbin.",
+        parse_bool,
+        None,
+        "BOOL",
+        group="extras",
     )
 
     # -- diagnostics (routes/diagnostics.py) --

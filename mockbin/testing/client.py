@@ -1,4 +1,4 @@
-"""A handle on one running mockbin: URLs, reset, the request journal, the store.
+"""A handle on one running mockbin: URLs, reset, the request journal, the store, fault rules.
 
 What the ``mockbin`` fixture returns, but usable without pytest: point
 :class:`Mockbin` at any mockbin (in-process, or a docker-compose sidecar) and
@@ -48,6 +48,8 @@ class RecordedRequest:
         self.args: "MultiDict[str, str]" = MultiDict([(k, v) for k, vs in entry["args"].items() for v in vs])
         self.headers = Headers([tuple(pair) for pair in entry["headers"]])
         self.status: Optional[int] = entry.get("status")
+        #: The fault rule that fired for this request (``{"rule": id, "fault": kind, "when": ...}``), or None.
+        self.fault: Optional[Dict[str, Any]] = entry.get("fault")
         self.remote_port: Optional[int] = entry.get("remote_port")
         self.body_truncated: bool = entry.get("body_truncated", False)
         self.body_size: Optional[int] = entry.get("body_size")
@@ -225,6 +227,41 @@ class Store:
         return list(self)
 
 
+class FaultRule:
+    """A fault rule on the server (``/__mockbin/faults/<id>``), as :meth:`Mockbin.fault` added it.
+
+    ``rule.fired`` and ``rule.matched`` read the counters fresh from the
+    server; ``rule.delete()`` removes the rule.
+    """
+
+    def __init__(self, handle: "Mockbin", document: Mapping[str, Any]) -> None:
+        self._handle = handle
+        self.document = dict(document)
+        self.id: int = document["id"]
+
+    def refresh(self) -> Dict[str, Any]:
+        """The rule as the server shows it now (counters included)."""
+        self.document = self._handle._admin_json("GET", f"/faults/{self.id}")
+        return self.document
+
+    @property
+    def fired(self) -> int:
+        """How many requests the rule acted on so far."""
+        return int(self.refresh()["fired"])
+
+    @property
+    def matched(self) -> int:
+        """How many requests met its method and path (fired or not, by probability)."""
+        return int(self.refresh()["matched"])
+
+    def delete(self) -> None:
+        self._handle._admin("DELETE", f"/faults/{self.id}", expect=(204,))
+
+    def __repr__(self) -> str:
+        doc = self.document
+        return f"<FaultRule #{self.id} {doc.get('method')} {doc.get('path')} {doc.get('fault')!r} {doc.get('when')}>"
+
+
 def encode_item(value: Any, content_type: Optional[str] = None) -> Dict[str, Any]:
     """A store item for *value*: JSON values as ``body``, bytes and text as ``body_base64``."""
     if isinstance(value, (bytes, bytearray)):
@@ -267,6 +304,8 @@ class Mockbin:
         self._ssl_context = ssl_context
         self._timeout = timeout
         self.store = Store(self)
+        #: Whether this handle added fault rules (the pytest plugin removes them after the test).
+        self.added_faults = False
 
     # -- URLs ---------------------------------------------------------------
 
@@ -329,8 +368,8 @@ class Mockbin:
             raise AdminError(f"{method} {shown} on {self.url} answered {response.status}: {detail}")
         return payload, response.headers
 
-    def _admin_json(self, method: str, path: str) -> Any:
-        return jsonlib.loads(self._admin(method, path))
+    def _admin_json(self, method: str, path: str, body: Any = None, expect: Sequence[int] = (200,)) -> Any:
+        return jsonlib.loads(self._admin(method, path, body, expect))
 
     def health(self) -> Dict[str, Any]:
         answer: Dict[str, Any] = self._admin_json("GET", "/health")
@@ -339,6 +378,51 @@ class Mockbin:
     def reset(self) -> None:
         """Forget every recorded request and stored resource."""
         self._admin("POST", "/reset")
+
+    # -- fault rules (docs/faults.md) ----------------------------------------
+
+    def fault(
+        self,
+        fault: Union[str, Mapping[str, Any]],
+        path: str = "*",
+        method: Optional[str] = None,
+        *,
+        when: str = "before",
+        times: Optional[int] = None,
+        probability: Optional[float] = None,
+        seed: Optional[int] = None,
+    ) -> FaultRule:
+        """Add a fault rule: requests to *path* (a glob) with *method* meet *fault*.
+
+        *fault* is a kind (``"connection-reset"``, ``"empty-response"``,
+        ``"malformed-chunk"``, ``"random-data-then-close"``,
+        ``"truncated-body"``, ``"hang"``), ``{"delay": {"fixed": 0.5}}``
+        (or ``uniform``/``lognormal``), or ``{"response": {"status": 503}}``.
+        ``when="after"`` lets the handler run first (its writes are kept).
+        The pytest fixtures remove the rules after the test.
+        """
+        document: Dict[str, Any] = {"path": path, "fault": fault, "when": when}
+        if method is not None:
+            document["method"] = method
+        if times is not None:
+            document["times"] = times
+        if probability is not None:
+            document["probability"] = probability
+        if seed is not None:
+            document["seed"] = seed
+        rule = FaultRule(self, self._admin_json("POST", "/faults", document, expect=(201,)))
+        self.added_faults = True
+        return rule
+
+    @property
+    def faults(self) -> List[FaultRule]:
+        """The server's fault rules in the order they are tried (a fresh read)."""
+        return [FaultRule(self, rule) for rule in self._admin_json("GET", "/faults")]
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._admin("DELETE", "/faults", expect=(204,))
+        self.added_faults = False
 
     # -- journal ------------------------------------------------------------
 
@@ -433,4 +517,4 @@ def _report(wanted: Criteria, received: List[RecordedRequest], found: List[Recor
     return f"{len(received)} request{'s' * (len(received) != 1)} received; the closest:\n" + "\n".join(lines)
 
 
-__all__ = ["AdminError", "Criteria", "Mockbin", "RecordedRequest", "Store"]
+__all__ = ["AdminError", "Criteria", "FaultRule", "Mockbin", "RecordedRequest", "Store"]

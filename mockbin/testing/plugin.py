@@ -213,7 +213,15 @@ def mockbin_server(mockbin_pool: Pool) -> "Mockbin":
 
 def _fresh(pool: Pool, scheme: str, request: pytest.FixtureRequest) -> "Mockbin":
     handle = pool.handle(scheme, marker_overrides(request.node))
-    handle.reset()
+    handle.reset()  # also removes fault rules a test before left behind
+
+    def remove_faults() -> None:
+        # Fault rules break requests of whatever runs next (a session fixture's
+        # teardown, a sidecar's next user), so they go with the test.
+        if handle.added_faults:
+            handle.clear_faults()
+
+    request.addfinalizer(remove_faults)
     return handle
 
 

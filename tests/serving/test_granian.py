@@ -278,7 +278,7 @@ def test_difference_request_heads_granian_reads_its_own_way(plain: ServerProcess
 def test_difference_response_heads_granian_writes_its_own_way(plain: ServerProcess) -> None:
     answer = raw(plain.port, b"GET /status/102 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 501 ")  # gunicorn writes a final 102; granian cannot
-    assert b"urn:mockbin:problem:server-cannot" in answer
+    assert b"urn:mockbin:problem:engine-cannot" in answer
     answer = raw(
         plain.port, b"GET /response-headers?A=1&Content-Type=text/plain&A=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     )

@@ -626,3 +626,29 @@ def test_plugin_is_registered_by_entry_point():
     found = [ep for ep in entry_points(group="pytest11") if ep.name == "mockbin"]
     assert [ep.value for ep in found] == ["mockbin.testing.plugin"]
     assert sys.modules.get("mockbin.testing.plugin") is not None  # loaded into this very session
+
+
+def test_fault_rules_are_removed_after_the_test(pytester, run):
+    pytester.makeconftest(LEAK_CHECK)
+    pytester.makepyfile(
+        test_faults="""
+        import pytest
+        import requests
+
+        def test_adds_a_fault(mockbin):
+            rule = mockbin.fault("connection-reset", "/get", "GET")
+            with pytest.raises(requests.ConnectionError):
+                requests.get(mockbin + "/get")
+            assert rule.fired == 1
+            assert [r.id for r in mockbin.faults] == [rule.id]
+            assert mockbin.last_request.fault == {"rule": rule.id, "fault": "connection-reset", "when": "before"}
+
+        def test_next_code_is_not_faulted(mockbin_server):
+            # mockbin_server is not reset: only the plugin's clean-up can have removed the rule.
+            assert mockbin_server.faults == []
+            assert requests.get(mockbin_server + "/get").status_code == 200
+        """
+    )
+    result = run()
+    result.assert_outcomes(passed=2)
+    no_leaks(result)
