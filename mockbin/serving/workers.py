@@ -26,6 +26,7 @@ port for the workers that stay.
 from __future__ import annotations
 
 import errno
+import signal
 import socket
 import time
 from typing import Any, Iterable, List
@@ -58,14 +59,33 @@ def listener_gone(exc: OSError) -> bool:
 
 
 class Arbiter(_Arbiter):
-    """gunicorn's arbiter that stops listening as soon as SIGTERM arrives."""
+    """gunicorn's arbiter that stops listening as soon as SIGTERM (or a first Ctrl-C) arrives.
+
+    Ctrl-C means what ``docker stop`` means: stop listening, let the requests
+    in flight finish.  gunicorn's own SIGINT is a quick stop; here it takes a
+    second Ctrl-C, which gunicorn's graceful stop loop turns into one
+    (SIGQUIT to the workers).  The workers ignore SIGINT themselves (a
+    terminal sends it to the whole process group): the arbiter decides.
+    """
 
     def handle_term(self) -> None:
         stop_listening(self.LISTENERS)
         super().handle_term()
 
+    def handle_int(self) -> None:
+        self.log.info("Ctrl-C: finishing the requests in flight (Ctrl-C again to stop at once)")
+        self.handle_term()
 
-class _StopWhenListenerGone:
+
+class _InterruptsGoToTheArbiter:
+    """Worker mix-in: SIGINT is ignored; the arbiter relays it as SIGTERM or SIGQUIT."""
+
+    def init_signals(self) -> None:
+        super().init_signals()  # type: ignore[misc]
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _StopWhenListenerGone(_InterruptsGoToTheArbiter):
     """Worker mix-in: a shut-down listener means "stop accepting", not a crash."""
 
     alive: bool
@@ -87,7 +107,7 @@ class ThreadWorker(_StopWhenListenerGone, _ThreadWorker):
     """The threaded worker (``--threads`` above 1)."""
 
 
-class GeventWorker(_AsyncWorker):
+class GeventWorker(_InterruptsGoToTheArbiter, _AsyncWorker):
     """One greenlet per connection, up to ``--worker-connections`` at once (the default worker).
 
     gunicorn parses and answers each request exactly as its sync worker does

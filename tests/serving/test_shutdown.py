@@ -170,15 +170,47 @@ def test_request_outlasting_the_grace_period_is_cut_and_exit_is_still_0(
     assert read_all(sock) == b""  # the unfinished upload got no answer
 
 
-@pytest.mark.parametrize("worker_class", WORKERS)
-def test_sigint_still_stops_at_once(worker_class: str) -> None:
-    """Ctrl-C in a terminal is a quick stop, not a graceful one; it must not hang."""
-    server = start(worker_class)
+def ctrl_c(server: ServerProcess) -> None:
+    """What a terminal's Ctrl-C does: SIGINT to the whole foreground process group."""
     assert server.process is not None
-    os.kill(server.process.pid, signal.SIGINT)
+    os.killpg(server.process.pid, signal.SIGINT)
+
+
+@pytest.mark.parametrize("worker_class", WORKERS)
+def test_ctrl_c_drains_like_sigterm(worker_class: str, trickle: List[socket.socket]) -> None:
+    """A first Ctrl-C finishes the request in flight, refuses new connections and exits 0."""
+    server = start(worker_class, "--graceful-timeout", "20")
+    sock = socket.create_connection((HOST, server.port), timeout=10)
+    trickle.append(sock)
+    sock.sendall(b"GET /delay/2 HTTP/1.1\r\nHost: mockbin\r\nConnection: close\r\n\r\n")
+    time.sleep(0.3)
+    ctrl_c(server)
+
+    assert refused_within(server.port, 1.0), "the port still accepted connections after Ctrl-C"
+    answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:100]
+    assert server.process is not None and server.process.wait(10) == 0
+    assert "Traceback" not in server.output(), server.output()
+    server.stop()
+
+
+@pytest.mark.parametrize("worker_class", WORKERS)
+def test_second_ctrl_c_stops_at_once(worker_class: str, trickle: List[socket.socket]) -> None:
+    server = start(worker_class, "--graceful-timeout", "30")
+    sock = socket.create_connection((HOST, server.port), timeout=15)
+    trickle.append(sock)
+    sock.sendall(b"GET /delay/8 HTTP/1.1\r\nHost: mockbin\r\nConnection: close\r\n\r\n")
+    time.sleep(0.3)
+    ctrl_c(server)
+    time.sleep(0.5)
+    assert server.process is not None and server.process.poll() is None, "the first Ctrl-C did not drain"
+    signalled = time.monotonic()
+    ctrl_c(server)
     try:
         server.process.wait(5)
     except subprocess.TimeoutExpired:
-        pytest.fail("SIGINT did not stop mockbin within 5 s")
+        pytest.fail("a second Ctrl-C did not stop mockbin within 5 s")
     finally:
         server.stop()
+    assert time.monotonic() - signalled < 5
+    assert not read_all(sock).startswith(b"HTTP/1.1 200 "), "the /delay/8 in flight was not cut"
