@@ -28,7 +28,7 @@ def test_generated_requests_never_get_a_server_error(tmp_path):
     st = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
     assert st, "schemathesis is part of the test extra"
     port = free_port()
-    with ServerProcess(mockbin_argv(port, "--max-duration", "1"), port) as server:
+    with ServerProcess(mockbin_argv(port, "--max-duration", "0.2"), port) as server:
         run = subprocess.run(
             [
                 st, "run", f"{server.url}/openapi.json",

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from support.plain_install import check_https_fixtures
 from support.servers import ServerProcess, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,7 @@ def tracked_files():
 
 @pytest.mark.slow
 def test_first_command_installs_and_serves_in_a_fresh_venv(tmp_path):
+    """The README's first command, as a new user runs it; the plain install it makes runs HTTPS fixtures."""
     source = tmp_path / "src"
     for name in tracked_files():
         target = source / name
@@ -74,6 +76,8 @@ def test_first_command_installs_and_serves_in_a_fresh_venv(tmp_path):
         assert str(env_dir) in installed.stdout, "mockbin must run from the fresh install"
     finally:
         server.stop()
+    # That install has no extras: pytest-httpbin's HTTPS fixtures must work in it all the same.
+    check_https_fixtures(env_dir / "bin" / "python", env, tmp_path / "suite")
 
 
 
