@@ -35,7 +35,7 @@ import math
 import random
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from ..jsonify import dumps_bytes
@@ -107,10 +107,9 @@ Fault = Union[str, Delay, Canned]
 
 
 @dataclass
-class Rule:
-    """One fault rule and its counters (``matched``: requests that met it; ``fired``: times it acted)."""
+class Spec:
+    """A checked rule document, before it gets an id."""
 
-    id: int
     method: Optional[str]
     path: str
     fault: Fault
@@ -118,6 +117,13 @@ class Rule:
     times: Optional[int]
     probability: float
     seed: Optional[int]
+
+
+@dataclass
+class Rule(Spec):
+    """One fault rule and its counters (``matched``: requests that met it; ``fired``: times it acted)."""
+
+    id: int = 0
     rng: random.Random = field(repr=False, default_factory=random.Random)
     matched: int = 0
     fired: int = 0
@@ -298,17 +304,6 @@ def _whole(value: Any, member: str, minimum: int) -> int:
     return value
 
 
-@dataclass(frozen=True)
-class Spec:
-    """A checked rule document, before it gets an id."""
-
-    method: Optional[str]
-    path: str
-    fault: Fault
-    when: str
-    times: Optional[int]
-    probability: float
-    seed: Optional[int]
 
 
 def parse_rule(document: Any, max_duration: float) -> Spec:
@@ -357,8 +352,8 @@ class RuleBook:
     def add(self, spec: Spec) -> Rule:
         with self._lock:
             rng = random.Random(spec.seed) if spec.seed is not None else random.Random()
-            rule = Rule(next(self._ids), spec.method, spec.path, spec.fault, spec.when, spec.times,
-                        spec.probability, spec.seed, rng)
+            checked = {f.name: getattr(spec, f.name) for f in fields(Spec)}
+            rule = Rule(**checked, id=next(self._ids), rng=rng)
             self._rules.append(rule)
         return rule
 
