@@ -23,18 +23,22 @@ from .settings import ENVIRON_KEY, Settings
 
 
 def mount(app: WSGIApp, settings: Settings) -> WSGIApp:
-    """Put the settings in every environ and serve under ``--prefix``.
+    """Put the settings in every environ, guard the request body and serve under ``--prefix``.
 
     The settings reach every handler this one way (``settings_of(environ)``),
-    in the fast lane and under Flask alike.  With a prefix, the prefix moves
-    from ``PATH_INFO`` to ``SCRIPT_NAME`` (as a WSGI mount point), so URLs,
-    redirects and links built by the app carry it; paths outside the prefix
-    get the 404 page.
+    in the fast lane and under Flask alike.  The body guard (``limits.guard``)
+    goes in before anything reads the body, the journal included, so no layer
+    ever takes a truncated or malformed body for a whole one.  With a prefix,
+    the prefix moves from ``PATH_INFO`` to ``SCRIPT_NAME`` (as a WSGI mount
+    point), so URLs, redirects and links built by the app carry it; paths
+    outside the prefix get the 404 page.
     """
     prefix = settings.prefix
+    max_body_size = settings.max_body_size
 
     def mounted(environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         environ[ENVIRON_KEY] = settings
+        limits.guard(environ, max_body_size)
         if prefix:
             path = environ.get("PATH_INFO", "")
             if path != prefix and not path.startswith(prefix + "/"):

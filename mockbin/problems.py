@@ -54,6 +54,24 @@ KINDS: Dict[str, Kind] = {
     ),
     # -- limits --
     "body-too-large": Kind(413, "Request body too large", "any request with a body over `--max-body-size`"),
+    "incomplete-body": Kind(
+        400,
+        "Request body incomplete",
+        "any request whose body ends before its `Content-Length` or whose chunked body is cut off "
+        "(the connection then closes)",
+    ),
+    "malformed-body": Kind(
+        400,
+        "Malformed chunked request body",
+        "any request whose chunked body is broken: chunk sizes, CRLFs, extensions, trailers "
+        "(the connection then closes)",
+    ),
+    "json-too-large": Kind(
+        413,
+        "JSON body holds too many values",
+        "a JSON body that mockbin parses (echo `json`, stateful `POST` and `PATCH`, a patch result) "
+        "over `--max-json-values`",
+    ),
     # -- admin API and journal --
     "stateful-off": Kind(404, "Stateful mode is off", "`/__mockbin/store` without `--stateful`"),
     "bad-store-document": Kind(400, "Invalid store document", "`PUT /__mockbin/store`"),
