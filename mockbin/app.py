@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Iterable, Optional
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 
 from . import admin, journal, limits, routes, store
 from .cors import add_cors_headers
@@ -73,6 +73,23 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     def cors(response: Response) -> Response:
         add_cors_headers(response, request.environ)
         return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        # What Flask answers by default (the exception's own response), made
+        # here so the exception does not stay in the frame that caught it:
+        # there, with its traceback, it would form a cycle holding the
+        # request and its body until the garbage collector runs.
+        response: Response = error.get_response(request.environ)  # type: ignore[assignment]
+        return response
+
+    @app.teardown_request
+    def break_cycles(exc: Optional[BaseException]) -> None:
+        # A 404 from routing (every stateful resource path) keeps its
+        # traceback, whose frames hold the request context, the request and
+        # its body: a cycle only the garbage collector would break.  (Flask
+        # itself drops environ["werkzeug.request"]; the fast lane never sets it.)
+        request.routing_exception = None
 
     wsgi: WSGIApp = FastLane(app.wsgi_app, lane_table(table), max_body_size)
     recorder = journal.install(app, settings)

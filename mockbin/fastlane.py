@@ -54,7 +54,7 @@ class FastLane:
         handler = self.table.get((environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")))
         if handler is None:
             return self.app(environ, start_response)
-        request = Request(environ)
+        request = Request(environ, populate_request=False)  # no environ <-> request cycle
         try:
             limits.enforce(environ, self.max_body_size)
             body = dumps_bytes(handler(request))
