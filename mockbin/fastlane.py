@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import limits
 from .cors import add_cors_headers, cors_headers
-from .jsonify import JSON, dumps_bytes
+from .jsonify import JSON, DeferredDict, dumps_bytes, encode_pieces
 from .routes import Route
 
 WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -57,7 +57,12 @@ class FastLane:
         request = Request(environ, populate_request=False)  # no environ <-> request cycle
         try:
             limits.enforce(environ, self.max_body_size)
-            body = dumps_bytes(handler(request))
+            value = handler(request)
+            if type(value) is DeferredDict:  # a large body, echoed while it is sent
+                length, pieces = encode_pieces(value)
+            else:
+                body = dumps_bytes(value)
+                length, pieces = len(body), [body]
         except HTTPException as exc:
             return add_cors_headers(exc.get_response(environ), environ)(environ, start_response)
         except Exception:
@@ -66,7 +71,7 @@ class FastLane:
             return add_cors_headers(response, environ)(environ, start_response)
         finally:
             request.close()  # uploaded files Werkzeug spooled to temporary files
-        headers = [("Content-Type", JSON), ("Content-Length", str(len(body)))]
+        headers = [("Content-Type", JSON), ("Content-Length", str(length))]
         headers.extend(cors_headers(environ))
         start_response("200 OK", headers)
-        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else pieces

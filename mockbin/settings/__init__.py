@@ -264,6 +264,16 @@ class Settings:
         "SIZE",
         group="limits",
     )
+    max_json_values: int = setting(
+        1_000_000,
+        "Most values (numbers, strings, arrays, objects...) a JSON body may hold where mockbin "
+        "parses it: the echo's json field, the stateful mode's POST and PATCH, a patch result. "
+        "More get 413: parsed JSON costs up to 50 times its size in memory.",
+        parse_int,
+        _at_least(1),
+        "N",
+        group="limits",
+    )
 
     # -- dynamic data and extras (routes/dynamic.py, routes/extras.py) --
     max_duration: float = setting(
