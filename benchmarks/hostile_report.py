@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import requests  # noqa: E402
 
-from support.hostile import DOC, DOC_PATH, SERVER_ARGS, STORE_PATH, cases, send_case  # noqa: E402
+from support.hostile import SEEDS, SERVER_ARGS, STORE_PATH, cases, send_case  # noqa: E402
 from support.servers import HOST, ServerProcess, free_port, mockbin_argv  # noqa: E402
 
 LEGACY_ARGS = ("--stateful", "--max-body-size", "64KiB")  # a checkout without the new budgets
@@ -44,11 +44,10 @@ def main() -> None:
     if args.src:
         os.chdir(args.src)  # python -m puts the working directory first on sys.path
     with ServerProcess(mockbin_argv(port, *extra), port, env) as server:
-        put = requests.put(server.url + DOC_PATH, data=DOC, headers={"Content-Type": "application/json"}, timeout=10)
-        put.raise_for_status()
         counts: collections.Counter = collections.Counter()
         for case in cases():
-            requests.put(server.url + DOC_PATH, data=DOC, headers={"Content-Type": "application/json"}, timeout=10)
+            for path, document in SEEDS:
+                requests.put(server.url + path, data=document, headers={"Content-Type": "application/json"}, timeout=10)
             outcome = send_case(HOST, port, case)
             status = outcome.response.status if outcome.response is not None else "none"
             kind = ""

@@ -306,30 +306,77 @@ _DROPPED = bytes(c for c in range(256) if c not in _KEPT)
 _WINDOW = 64 * 1024
 
 
-def json_values(text: bytes) -> int:
-    """The number of values (member names included) in the JSON *text*, in bounded memory.
+def _structure(text: bytes) -> Iterator[bytes]:
+    """The structure of the JSON *text* outside its strings (only ``, : [ ] { }``), in windows.
 
-    Marks inside strings are left out of the count and empty containers
-    count once.  Escaped backslashes and quotes are removed first, so the
-    remaining quotes alternate open/close; then everything but quotes and
-    structure is dropped, and the rest is read in windows, keeping only
-    what lies outside strings.  All of it C-speed byte operations.  Not a
-    parser: for invalid JSON the figure is merely some count, which is all a
-    budget needs (invalid JSON does not get parsed far).
+    Escaped backslashes and quotes are removed first, so the remaining
+    quotes alternate open/close; then everything but quotes and structure is
+    dropped, and the rest is read in windows of bounded size, keeping what
+    lies outside strings.  All of it C-speed byte operations, and the
+    memory of a window at a time.
     """
     if b"\\" in text:
         text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
     reduced = text.translate(None, _DROPPED)
-    marks = empty = 0
     inside = False
     for start in range(0, len(reduced), _WINDOW):
         pieces = reduced[start : start + _WINDOW].split(b'"')
-        outside = b"".join(pieces[1::2] if inside else pieces[0::2])
-        marks += sum(outside.count(mark) for mark in _VALUE_MARKS)
-        empty += outside.count(b"[]") + outside.count(b"{}")
+        yield b"".join(pieces[1::2] if inside else pieces[0::2])
         if len(pieces) % 2 == 0:  # an odd number of quotes: the window ends in the other state
             inside = not inside
+
+
+def json_values(text: bytes) -> int:
+    """The number of values (member names included) in the JSON *text*, in bounded memory.
+
+    Marks inside strings are left out of the count and empty containers
+    count once.  Not a parser: for invalid JSON the figure is merely some
+    count, which is all a budget needs (invalid JSON does not get parsed far).
+    """
+    marks = empty = 0
+    for outside in _structure(text):
+        marks += sum(outside.count(mark) for mark in _VALUE_MARKS)
+        empty += outside.count(b"[]") + outside.count(b"{}")
     return 1 + marks - empty
+
+
+_OPENING = frozenset(b"[{")
+_CLOSING = frozenset(b"]}")
+
+
+def json_depth(text: bytes, stop_above: Optional[int] = None) -> int:
+    """How deep the JSON *text* nests arrays and objects (``[1]`` is 1), without parsing it.
+
+    With *stop_above*, counting stops as soon as the depth passes it.
+    """
+    depth = deepest = 0
+    for outside in _structure(text):
+        for byte in outside:
+            if byte in _OPENING:
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+                    if stop_above is not None and deepest > stop_above:
+                        return deepest
+            elif byte in _CLOSING:
+                depth -= 1
+    return deepest
+
+
+def json_deeper_than(text: bytes, limit: int) -> bool:
+    """Whether the JSON *text* nests arrays and objects more than *limit* levels deep (no parsing)."""
+    if text.count(b"[") + text.count(b"{") <= limit:
+        return False
+    return json_depth(text, stop_above=limit) > limit
+
+
+def json_too_deep(limit: int, what: str = "The JSON request body") -> Problem:
+    return Problem(
+        "json-too-deep",
+        f"{what} nests arrays and objects more than {limit} levels deep, the limit set by "
+        f"{describe('store_max_depth')}.",
+        limit=limit,
+    )
 
 
 def json_too_large(limit: int, what: str = "The JSON request body") -> Problem:

@@ -179,6 +179,15 @@ def _at_least(minimum: int) -> Callable[[int], Optional[str]]:
     return check
 
 
+def _between(minimum: int, maximum: int) -> Callable[[int], Optional[str]]:
+    def check(value: int) -> Optional[str]:
+        if minimum <= value <= maximum:
+            return None
+        return f"{value} is outside the range {minimum}-{maximum}"
+
+    return check
+
+
 def _non_empty(value: str) -> Optional[str]:
     return None if value.strip() else "an empty value is not allowed"
 
@@ -406,6 +415,23 @@ class Settings:
         parse_bool,
         None,
         "BOOL",
+        group="stateful",
+    )
+    store_max_depth: int = setting(
+        100,
+        "Deepest nesting of a JSON document the stateful mode parses (a POSTed object, a PATCH "
+        "document, its target and result); deeper ones get 413. At most 256.",
+        parse_int,
+        _between(1, 256),
+        "N",
+        group="stateful",
+    )
+    store_patch_max_operations: int = setting(
+        1000,
+        "Most operations in one JSON Patch document; more get 413.",
+        parse_int,
+        _at_least(1),
+        "N",
         group="stateful",
     )
 

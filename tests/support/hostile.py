@@ -31,9 +31,13 @@ SERVER_ARGS = (
 )
 #: Where the stateful cases write; nothing may ever be stored under it.
 STORE_PATH = "/hostile"
-#: A JSON document stored before the patch cases run (PUT by the test), at DOC_PATH.
+#: JSON documents stored before the patch cases run (PUT by the runner): a small one, and one
+#: nested 600 levels deep (PUT stores any bytes; PATCH must not recurse into it).
 DOC_PATH = "/seeded/doc"
 DOC = b'{"a": [1, 2, 3], "s": "0123456789"}'
+DEEP_PATH = "/seeded/deep"
+DEEP_DOC = b'{"k": ' + b"[" * 600 + b"1" + b"]" * 600 + b"}"
+SEEDS = ((DOC_PATH, DOC), (DEEP_PATH, DEEP_DOC))
 
 BAD_REQUEST = frozenset({400})
 TOO_LARGE = frozenset({413})
@@ -153,8 +157,12 @@ def cases() -> List[Case]:
              expect=TOO_LARGE, close=False, stores=True),
         # httpbin echoes "json": null for nesting its parser cannot follow; so does mockbin.
         Case("json-deep-echo", _json("POST", "/post", b"[" * 900 + b"]" * 900), expect=frozenset({200}), close=False),
-        Case("json-deep-store", _json("POST", STORE_PATH, _nested(5000)), expect=TOO_LARGE, close=False, stores=True),
-        Case("json-deep-merge-patch", _json("PATCH", DOC_PATH, _nested(5000), "application/merge-patch+json"),
+        Case("json-deep-store", _json("POST", STORE_PATH, _nested(200)), expect=TOO_LARGE, close=False, stores=True),
+        Case("json-deep-merge-patch", _json("PATCH", DOC_PATH, _nested(200), "application/merge-patch+json"),
+             expect=TOO_LARGE, close=False),
+        Case("json-patch-of-a-deep-document", _json("PATCH", DEEP_PATH, b'[{"op": "add", "path": "/x", "value": 1}]',
+                                                    "application/json-patch+json"), expect=TOO_LARGE, close=False),
+        Case("merge-patch-of-a-deep-document", _json("PATCH", DEEP_PATH, b'{"x": 1}', "application/merge-patch+json"),
              expect=TOO_LARGE, close=False),
         Case("json-bad-utf8-echo", _json("POST", "/post", b'{"a": "\xff\xfe"}'), expect=frozenset({200}), close=False),
         Case("json-bad-utf8-patch", _json("PATCH", DOC_PATH, b'{"a": "\xff"}', "application/merge-patch+json"),
@@ -169,11 +177,10 @@ def cases() -> List[Case]:
             [{"op": "test", "path": "/s", "value": "0123456789"}] * 60), "application/json-patch+json"),
              expect=TOO_LARGE, close=False),
         Case("patch-deep-value", _json("PATCH", DOC_PATH, b'[{"op": "add", "path": "/d", "value": '
-                                       + b"[" * 2000 + b"]" * 2000 + b"}]", "application/json-patch+json"),
+                                       + b"[" * 200 + b"]" * 200 + b"}]", "application/json-patch+json"),
              expect=TOO_LARGE, close=False),
         Case("patch-deepening-chain", _json("PATCH", DOC_PATH, _ops(
-            [{"op": "add", "path": "/n", "value": {}}]
-            + [{"op": "copy", "from": "", "path": "/n" * (n + 1)} for n in range(40)]
+            [{"op": "add", "path": "/n" * (n + 1), "value": {}} for n in range(40)]
         ), "application/json-patch+json"), expect=TOO_LARGE, close=False),
     ]
     return found
