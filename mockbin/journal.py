@@ -201,6 +201,9 @@ def _capture_body(environ: Dict[str, Any], entry: Entry, cap: int) -> None:
     if body is None:
         return  # no body: no Content-Length above zero, not chunked
     declared = body.declared
+    if body.refused:  # over --max-body-size: answered 413 without waiting for a byte of it
+        entry.body_size, entry.body_error = declared, "body-too-large"
+        return
     want = cap + 1 if declared is None else min(cap + 1, declared)
     parts, got = [], 0
     try:

@@ -99,6 +99,11 @@ class BodyInput:
         """Whether the whole declared body has been read."""
         return self.declared is not None and self.received >= self.declared
 
+    @property
+    def refused(self) -> bool:
+        """Whether the declared length is over the limit: the body will not be read at all."""
+        return self.declared is not None and self.declared > self._limit
+
     def _fail(self, problem: Problem) -> Problem:
         self.failure = problem
         return problem

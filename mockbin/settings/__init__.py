@@ -361,7 +361,8 @@ class Settings:
     )
     store_max_bytes: int = setting(
         256 * 1024**2,
-        "Most body bytes the store holds, all items together; a write past it gets 507. "
+        "Most bytes the store holds, all items together (bodies and idempotency records); a write "
+        "past it gets 507. "
         "Accepts units: 512KiB, 100MiB, 1GB.",
         parse_size,
         _at_least(0),
