@@ -159,7 +159,9 @@ def json(request: Request) -> Any:
     raw = body(request)
     if not _MAY_BE_JSON.match(raw) or (len(raw) > JSON_PROBE and not probably_json(raw)):
         return None  # what json.loads would conclude, without decoding a large body first
-    check_json(raw, settings_of(request.environ).max_json_values)
+    limit = settings_of(request.environ).max_json_values
+    if len(raw) > limit:  # a text holds fewer values than bytes: small bodies need no count
+        check_json(raw, limit)
     value = loads_or_none(raw)
     if len(raw) >= LARGE and isinstance(value, (dict, list)):
         return EncodedLater(value)  # written while sent: the answer is never held whole
@@ -315,15 +317,8 @@ def echo(request: Request, keys: Iterable[str]) -> Dict[str, Any]:
     With a large body or file among them, a :class:`DeferredDict` (see :class:`LargeText`).
     """
     fields = {key: FIELDS[key](request) for key in keys}
-    deferred = list(_deferred_values(fields))
+    deferred = [value for value in (fields.get("data"), fields.get("json")) if isinstance(value, Deferred)]
+    files = fields.get("files")
+    if files:
+        deferred += [value for value in files.values() if isinstance(value, Deferred)]
     return DeferredDict(fields, deferred) if deferred else fields
-
-
-def _deferred_values(fields: Dict[str, Any]) -> Iterator[Deferred]:
-    """The values of an echo written while sent: large ``data``, ``json`` and ``files`` entries."""
-    for key in ("data", "json"):
-        if isinstance(fields.get(key), Deferred):
-            yield fields[key]
-    for value in (fields.get("files") or {}).values():
-        if isinstance(value, Deferred):
-            yield value

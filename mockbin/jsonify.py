@@ -148,8 +148,6 @@ def _chain(pieces: List[Union[bytes, Deferred]]) -> Iterator[bytes]:
 
 def _scalar(value: Any) -> str:
     """A JSON scalar; subclasses (IntEnum, str subclasses...) spelled as their base type."""
-    if isinstance(value, Deferred):
-        return value.token
     if isinstance(value, str):
         return _escape(value)
     if value is None:
@@ -162,6 +160,8 @@ def _scalar(value: Any) -> str:
         return int.__repr__(value)
     if isinstance(value, float):
         return _float(value)
+    if isinstance(value, Deferred):
+        return value.token
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 

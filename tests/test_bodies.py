@@ -157,7 +157,7 @@ def test_a_whole_body_keeps_the_connection(server):
             assert answer.headers.get("Connection") != "close"
 
 
-def test_every_worker_class_includes_the_body_framing_mixin():
+def test_every_worker_class_includes_the_body_handling_mixin():
     from gunicorn.workers.base import Worker
 
     classes = [
@@ -166,7 +166,7 @@ def test_every_worker_class_includes_the_body_framing_mixin():
     ]
     assert len(classes) >= 2
     for cls in classes:
-        assert issubclass(cls, workers._BodyFraming), cls
+        assert issubclass(cls, workers._BodyHandling), cls
 
 
 # -- the JSON budget ---------------------------------------------------------------------

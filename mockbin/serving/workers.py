@@ -14,7 +14,7 @@ SIGTERM.  Only the arbiter does this: a worker also gets SIGTERM when
 gunicorn reloads (SIGHUP) or scales down (SIGTTOU), and must not close the
 port for the workers that stay.
 
-**Broken bodies** (:class:`_BodyFraming`).  mockbin's app answers a request
+**Request bodies** (:class:`_BodyHandling`).  mockbin's app answers a request
 whose body ended early or whose chunked framing is broken with a 400
 problem (``mockbin.limits``); the worker then closes the connection, since
 where the next request starts is unknown, and says so (``Connection:
@@ -26,11 +26,14 @@ of the codings; 501 stays for an unknown coding before a final ``chunked``
 gunicorn's reader, except that chunk-size and trailer lines follow
 ``mockbin.limits``' rules, so a line ended by a bare LF or a chunk size of
 thousands of digits fails at once instead of waiting for a CRLF that never
-comes -- the same rules as the pytest plugin's live server.
+comes -- the same rules as the pytest plugin's live server.  And the memory
+of a large body goes back to the system when its request ends
+(:func:`return_large_allocations`), so a worker's size follows its load.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import socket
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
@@ -179,15 +182,42 @@ def close_after_broken_body(app: WSGIApp) -> WSGIApp:
     return guarded
 
 
-class _BodyFraming:
-    """Worker mix-in: broken request bodies close the connection; TE without final chunked is 400.
+#: Allocations from this size on get their own pages from the system (glibc's M_MMAP_THRESHOLD).
+MMAP_THRESHOLD = 128 * 1024
 
-    Every mockbin worker class must include it (see the module docstring):
-    the sync and threaded workers here do, and so must any worker class
-    added for another gunicorn worker kind.
+
+def return_large_allocations() -> None:
+    """Have glibc map large allocations on their own, so freeing one returns it to the system.
+
+    glibc raises its mmap threshold to the size of the largest block freed
+    (up to 32 MiB): after the first large request body, bodies of megabytes
+    come from the heap, whose freed memory stays in the process, and a
+    worker that once served a few large requests concurrently stays that
+    big.  A fixed threshold keeps it at 128 KiB, where every body read,
+    echoed or stored is mapped and unmapped with its request
+    (benchmarks/bench_soak.py).  Elsewhere than glibc: nothing to do.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+
+
+class _BodyHandling:
+    """Worker mix-in for request bodies: broken ones close the connection, large ones return their memory.
+
+    Also: a Transfer-Encoding without a final chunked is a 400.  Every
+    mockbin worker class must include it (see the module docstring): the
+    sync and threaded workers here do, and so must any worker class added
+    for another gunicorn worker kind.
     """
 
     wsgi: WSGIApp
+
+    def init_process(self) -> None:
+        return_large_allocations()
+        super().init_process()  # type: ignore[misc]
 
     def load_wsgi(self) -> None:
         super().load_wsgi()  # type: ignore[misc]
@@ -199,9 +229,9 @@ class _BodyFraming:
         super().handle_error(req, client, addr, exc)  # type: ignore[misc]
 
 
-class SyncWorker(_BodyFraming, _StopWhenListenerGone, _SyncWorker):
+class SyncWorker(_BodyHandling, _StopWhenListenerGone, _SyncWorker):
     """The one-request-at-a-time worker (``--threads 1``)."""
 
 
-class ThreadWorker(_BodyFraming, _StopWhenListenerGone, _ThreadWorker):
+class ThreadWorker(_BodyHandling, _StopWhenListenerGone, _ThreadWorker):
     """The threaded worker (``--threads`` above 1)."""
