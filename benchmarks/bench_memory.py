@@ -38,7 +38,10 @@ from support.rawhttp import RawResponse, read_response  # noqa: E402
 from support.servers import HOST, ServerProcess, free_port, gunicorn_control_socket_flags  # noqa: E402
 
 MIB = 1024 * 1024
-ECHO_SCENARIOS = ("json-zeros", "text", "text-latin", "binary", "multipart")
+ECHO_SCENARIOS = (
+    "json-zeros", "json-dense-in-budget", "json-records-in-budget", "json-objects-in-budget",
+    "text", "text-latin", "binary", "multipart",
+)
 
 
 # -- the worker's memory ------------------------------------------------------
@@ -143,6 +146,12 @@ def json_zeros(size: int) -> bytes:
     return b"[" + b"0," * ((size - 2) // 2) + b"0]"
 
 
+def records_body(values: int) -> bytes:
+    """Typical JSON: an array of small records, about *values* values (member names included)."""
+    record = {"name": "user", "email": "u@example.com", "age": 42, "tags": ["a", "b"]}  # 11 values
+    return json.dumps([dict(record, name=f"user{n}") for n in range(values // 11)]).encode()
+
+
 def text_body(size: int) -> bytes:
     words = b"lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
     return (words * (size // len(words) + 1))[:size]
@@ -218,6 +227,22 @@ def stateful_post(size: int, dense: bool) -> Callable[[int, Memory], Result]:
         stored_size = len(stored.body) if stored.status == 200 else 0
         note = f"{created.status}; stored {stored_size:,} bytes for {len(body):,} sent"
         return Result(name, len(body), memory.peak(), memory.now(), took, note)
+
+    return run
+
+
+def stateful_post_compact(values: int) -> Callable[[int, Memory], Result]:
+    """POST a compact JSON object (no spaces) within the JSON budget: bytes stored vs bytes sent."""
+    body = b'{"name":"bulk","values":[' + b"0," * (values - 5) + b"0]}"
+
+    def run(port: int, memory: Memory) -> Result:
+        memory.start()
+        began = time.monotonic()
+        created = send(port, "POST", "/items", [("Content-Type", "application/json")], body)
+        took = time.monotonic() - began
+        stored = send(port, "GET", created.header("Location") or "/items/1")
+        note = f"{created.status}; stored {len(stored.body):,} bytes for {len(body):,} sent"
+        return Result("stateful-post-compact", len(body), memory.peak(), memory.now(), took, note)
 
     return run
 
@@ -318,6 +343,9 @@ def main() -> None:
     multipart, multipart_type = multipart_body(size)
     scenarios: Dict[str, Tuple[List[str], Callable[[int, Memory], Result]]] = {
         "json-zeros": ([], echo("json-zeros", json_zeros(size), "application/json")),
+        "json-dense-in-budget": ([], echo("json-dense-in-budget", json_zeros(2 * 999_000), "application/json")),
+        "json-records-in-budget": ([], echo("json-records-in-budget", records_body(990_000), "application/json")),
+        "json-objects-in-budget": ([], echo("json-objects-in-budget", b"[" + b"{}," * 998_000 + b"{}]", "application/json")),
         "text": ([], echo("text", text_body(size), "text/plain")),
         "text-latin": ([], echo("text-latin", latin_body(size), "text/plain; charset=utf-8")),
         "binary": ([], echo("binary", binary_body(size), "application/octet-stream")),
@@ -325,6 +353,7 @@ def main() -> None:
         "cycle": ([], cycle(size)),
         "stateful-post": (["--stateful"], stateful_post(size, dense=False)),
         "stateful-post-dense": (["--stateful"], stateful_post(size, dense=True)),
+        "stateful-post-compact": (["--stateful"], stateful_post_compact(900_000)),
         "patch-missing": (["--stateful"], patch_missing(size)),
         "copy-chain": (["--stateful"], copy_chain(23)),
         "copy-chain-8mib": (["--stateful", "--store-max-bytes", "8MiB"], copy_chain(20)),

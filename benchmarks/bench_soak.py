@@ -25,13 +25,12 @@ import collections
 import json
 import os
 import random
-import socket
 import statistics
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Counter, Dict, List, Tuple
+from typing import Callable, Counter, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
