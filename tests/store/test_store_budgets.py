@@ -9,6 +9,7 @@ that store nothing.
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import time
@@ -192,3 +193,10 @@ def test_a_truncated_body_stores_nothing(live, method, target):
     assert response.status == 400
     assert json.loads(response.body)["type"] == "urn:mockbin:problem:incomplete-body"
     assert not [p for p in live.export()["items"] if p.startswith(path.rsplit("/", 1)[0] if method == "PUT" else path)]
+
+
+def test_a_deep_document_is_exported_as_bytes(live):
+    deep = b"[" * 900 + b"]" * 900  # parseable, but deeper than an export may write
+    path = stored(live, deep)
+    exported = live.export()["items"][path]
+    assert "body" not in exported and base64.b64decode(exported["body_base64"]) == deep
