@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Iterable, Optional
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 
 from . import admin, faults, journal, limits, routes, store
 from .cors import add_cors_headers
@@ -25,18 +25,22 @@ from .settings import ENVIRON_KEY, Settings
 
 
 def mount(app: WSGIApp, settings: Settings) -> WSGIApp:
-    """Put the settings in every environ and serve under ``--prefix``.
+    """Put the settings in every environ, guard the request body and serve under ``--prefix``.
 
     The settings reach every handler this one way (``settings_of(environ)``),
-    in the fast lane and under Flask alike.  With a prefix, the prefix moves
-    from ``PATH_INFO`` to ``SCRIPT_NAME`` (as a WSGI mount point), so URLs,
-    redirects and links built by the app carry it; paths outside the prefix
-    get the 404 page.
+    in the fast lane and under Flask alike.  The body guard (``limits.guard``)
+    goes in before anything reads the body, the journal included, so no layer
+    ever takes a truncated or malformed body for a whole one.  With a prefix,
+    the prefix moves from ``PATH_INFO`` to ``SCRIPT_NAME`` (as a WSGI mount
+    point), so URLs, redirects and links built by the app carry it; paths
+    outside the prefix get the 404 page.
     """
     prefix = settings.prefix
+    max_body_size = settings.max_body_size
 
     def mounted(environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         environ[ENVIRON_KEY] = settings
+        limits.guard(environ, max_body_size)
         if prefix:
             path = environ.get("PATH_INFO", "")
             if path != prefix and not path.startswith(prefix + "/"):
@@ -71,6 +75,23 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     def cors(response: Response) -> Response:
         add_cors_headers(response, request.environ)
         return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        # What Flask answers by default (the exception's own response), made
+        # here so the exception does not stay in the frame that caught it:
+        # there, with its traceback, it would form a cycle holding the
+        # request and its body until the garbage collector runs.
+        response: Response = error.get_response(request.environ)  # type: ignore[assignment]
+        return response
+
+    @app.teardown_request
+    def break_cycles(exc: Optional[BaseException]) -> None:
+        # A 404 from routing (every stateful resource path) keeps its
+        # traceback, whose frames hold the request context, the request and
+        # its body: a cycle only the garbage collector would break.  (Flask
+        # itself drops environ["werkzeug.request"]; the fast lane never sets it.)
+        request.routing_exception = None
 
     wsgi: WSGIApp = FastLane(app.wsgi_app, lane_table(table), max_body_size)
     faulty = faults.install(app, settings, wsgi)

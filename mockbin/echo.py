@@ -6,19 +6,29 @@ from a Werkzeug request, with httpbin 0.10.4's exact rules; :func:`echo`
 assembles the fields an endpoint asks for.  The parsing itself is
 Werkzeug's (the same library httpbin runs on), so query strings, forms,
 multipart bodies and URLs decode the same way byte for byte.
+
+Memory: a body (or uploaded file) of :data:`LARGE` bytes or more is echoed
+through a :class:`LargeText`, whose JSON string is escaped piece by piece
+while it is sent, so an echo costs about the body once, not four or five
+times over; such a body's parsed JSON is written the same way
+(``jsonify.EncodedLater``), and a JSON body that would hold more than
+``--max-json-values`` values is refused (413) before it is parsed.
 """
 
 from __future__ import annotations
 
 import base64
+import codecs
 import functools
 import re
+from json.encoder import encode_basestring_ascii as _escape  # C accelerated
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Union
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
-from .jsonify import loads_or_none
+from .jsonify import Deferred, DeferredDict, EncodedLater, loads_or_none
+from .limits import JSON_PROBE, check_json, probably_json
 from .settings import settings_of
 
 Scalar = Union[str, List[str]]
@@ -60,12 +70,62 @@ def flatten(multi: "MultiDict[str, str]") -> Dict[str, Scalar]:
     return flat
 
 
-def text_or_data_url(raw: bytes, media_type: str = "application/octet-stream") -> str:
-    """UTF-8 text as is; any other bytes as a base64 ``data:`` URL."""
+def text_or_data_url(raw: bytes, media_type: str = "application/octet-stream") -> Union[str, "LargeText"]:
+    """UTF-8 text as is; any other bytes as a base64 ``data:`` URL (a :class:`LargeText` when large)."""
+    if len(raw) >= LARGE:
+        return LargeText(raw, media_type)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return "data:" + media_type + ";base64," + base64.b64encode(raw).decode("ascii")
+
+
+#: Bodies from this size on are echoed by a :class:`LargeText`.
+LARGE = 64 * 1024
+_STEP = 3 * 256 * 1024  # bytes per piece: whole base64 quanta, about 1 MiB of text escaped
+
+
+class LargeText(Deferred):
+    """:func:`text_or_data_url` of a large body as a JSON string, made piece by piece when sent.
+
+    The same rule and the same bytes as the in-memory path: UTF-8 text is
+    escaped as the standard library escapes it (``ensure_ascii``), anything
+    else becomes a base64 ``data:`` URL.  One pass over the body settles
+    which and measures the result (the ``Content-Length``); the pieces are
+    made again as they are written, so neither the decoded text nor the
+    escaped answer is ever held whole.
+    """
+
+    def __init__(self, raw: bytes, media_type: str) -> None:
+        self.raw = raw
+        self.prefix = _escape("data:" + media_type + ";base64,")[:-1].encode("ascii")
+        try:
+            self.text = True
+            self.length = 2 + sum(len(piece) for piece in self._escaped())
+        except UnicodeDecodeError:
+            self.text = False
+            self.length = len(self.prefix) + 4 * ((len(raw) + 2) // 3) + 1
+
+    def _escaped(self) -> Iterator[bytes]:
+        """The escaped text, without quotes, in pieces; UnicodeDecodeError if *raw* is not UTF-8."""
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        view = memoryview(self.raw)
+        size = len(view)
+        for start in range(0, size, _STEP):
+            chunk = decoder.decode(view[start : start + _STEP], start + _STEP >= size)
+            yield _escape(chunk)[1:-1].encode("ascii")
+
+    def pieces(self) -> Iterator[bytes]:
+        if self.text:
+            yield b'"'
+            yield from self._escaped()
+            yield b'"'
+            return
+        yield self.prefix
+        view = memoryview(self.raw)
+        for start in range(0, len(view), _STEP):
+            yield base64.b64encode(view[start : start + _STEP])
+        yield b'"'
 
 
 FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data"))
@@ -90,17 +150,31 @@ def form(request: Request) -> Dict[str, Scalar]:
     return flatten(request.form) if is_form(request) else {}
 
 
-def data(request: Request) -> str:
+def data(request: Request) -> Union[str, LargeText]:
     return text_or_data_url(body(request))
 
 
 def json(request: Request) -> Any:
-    return loads_or_none(body(request))
+    """The body parsed as JSON (None when it is not), within ``--max-json-values``."""
+    raw = body(request)
+    if not _MAY_BE_JSON.match(raw) or (len(raw) > JSON_PROBE and not probably_json(raw)):
+        return None  # what json.loads would conclude, without decoding a large body first
+    limit = settings_of(request.environ).max_json_values
+    if len(raw) > limit:  # a text holds fewer values than bytes: small bodies need no count
+        check_json(raw, limit)
+    value = loads_or_none(raw)
+    if len(raw) >= LARGE and isinstance(value, (dict, list)):
+        return EncodedLater(value)  # written while sent: the answer is never held whole
+    return value
 
 
-def files(request: Request) -> Dict[str, str]:
+# What json.loads (as httpbin calls it) can accept as the first non-blank character.
+_MAY_BE_JSON = re.compile(rb'[ \t\n\r]*[-\[{"0-9tfnNI]')
+
+
+def files(request: Request) -> Dict[str, Union[str, LargeText]]:
     """The first file of each multipart field, as text or a ``data:`` URL of its part type."""
-    echoed: Dict[str, str] = {}
+    echoed: Dict[str, Union[str, LargeText]] = {}
     if not is_form(request):
         return echoed
     for name, storage in request.files.items():  # items() yields the first file per name
@@ -238,5 +312,13 @@ FIELDS = {
 
 
 def echo(request: Request, keys: Iterable[str]) -> Dict[str, Any]:
-    """The echo object with just *keys*, computed in httpbin's order of side effects."""
-    return {key: FIELDS[key](request) for key in keys}
+    """The echo object with just *keys*, computed in httpbin's order of side effects.
+
+    With a large body or file among them, a :class:`DeferredDict` (see :class:`LargeText`).
+    """
+    fields = {key: FIELDS[key](request) for key in keys}
+    deferred = [value for value in (fields.get("data"), fields.get("json")) if isinstance(value, Deferred)]
+    files = fields.get("files")
+    if files:
+        deferred += [value for value in files.values() if isinstance(value, Deferred)]
+    return DeferredDict(fields, deferred) if deferred else fields

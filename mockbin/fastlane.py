@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from . import limits
 from .cors import add_cors_headers, cors_headers
-from .jsonify import JSON, dumps_bytes
+from .jsonify import JSON, DeferredDict, dumps_bytes, encode_pieces
 from .routes import Route
 
 WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -55,13 +55,17 @@ class FastLane:
         handler = self.table.get((environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")))
         if handler is None:
             return self.app(environ, start_response)
-        request = Request(environ)
+        request = Request(environ, populate_request=False)  # no environ <-> request cycle
         try:
             limits.enforce(environ, self.max_body_size)
-            answer = handler(request)
-            if isinstance(answer, Response):  # a handler's non-JSON form (/ip?format=text)
-                return add_cors_headers(answer, environ)(environ, start_response)
-            body = dumps_bytes(answer)
+            value = handler(request)
+            if isinstance(value, Response):  # a handler's non-JSON form (/ip?format=text)
+                return add_cors_headers(value, environ)(environ, start_response)
+            if type(value) is DeferredDict:  # a large body, echoed while it is sent
+                length, pieces = encode_pieces(value)
+            else:
+                body = dumps_bytes(value)
+                length, pieces = len(body), [body]
         except HTTPException as exc:
             return add_cors_headers(exc.get_response(environ), environ)(environ, start_response)
         except Exception:
@@ -70,7 +74,7 @@ class FastLane:
             return add_cors_headers(response, environ)(environ, start_response)
         finally:
             request.close()  # uploaded files Werkzeug spooled to temporary files
-        headers = [("Content-Type", JSON), ("Content-Length", str(len(body)))]
+        headers = [("Content-Type", JSON), ("Content-Length", str(length))]
         headers.extend(cors_headers(environ))
         start_response("200 OK", headers)
-        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else pieces

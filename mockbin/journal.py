@@ -33,6 +33,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from .echo import header_fields
 from .jsonify import json_response
+from .limits import BODY_KEY, BodyInput, body_failure
 from .problems import Problem
 from .settings import ADMIN_PREFIX, Settings
 
@@ -57,8 +58,8 @@ class Entry:
 
     __slots__ = (
         "id", "time", "method", "scheme", "host", "script_name", "path", "query", "headers",
-        "remote_addr", "remote_port", "body", "body_size", "body_truncated", "status", "weight", "kept",
-        "fault",
+        "remote_addr", "remote_port", "body", "body_size", "body_truncated", "body_error", "status",
+        "weight", "kept", "fault",
     )
 
     def __init__(self, id: int, environ: Dict[str, Any]) -> None:
@@ -77,6 +78,7 @@ class Entry:
         self.body = b""
         self.body_size: Optional[int] = 0
         self.body_truncated = False
+        self.body_error: Optional[str] = None  # a problem kind: the body was never received whole
         self.status: Optional[int] = None
         self.weight = 0  # what the journal charged for this entry
         self.kept = False  # in the journal (not yet dropped or cleared)
@@ -108,6 +110,7 @@ class Entry:
             "body_size": self.body_size,
             "body_truncated": self.body_truncated,
             "fault": dict(self.fault) if self.fault else None,
+            "body_error": self.body_error,
         }
         try:
             entry["body"] = self.body.decode("utf-8")
@@ -223,8 +226,10 @@ class Journal:
 class _Replay(io.RawIOBase):
     """``wsgi.input`` for the app: the bytes the journal already read, then the rest.
 
-    For a chunked body longer than the journal's cap, counts what the app
-    reads past the prefix so the entry's ``body_size`` ends up complete.
+    For a body longer than the journal's cap, counts what the app reads past
+    the prefix so the entry's ``body_size`` ends up complete.  Reads past the
+    prefix go to the guarded input (:class:`mockbin.limits.BodyInput`), so a
+    body that turns out incomplete or malformed later still fails for the app.
     """
 
     def __init__(self, prefix: bytes, rest: Any, counted: Optional[Entry], complete: bool) -> None:
@@ -277,28 +282,48 @@ def _capture_body(environ: Dict[str, Any], entry: Entry, cap: int) -> None:
     the journal shows the body the client sent even to routes that ignore it.
     Never more than ``cap + 1`` bytes are read ahead, and never past a
     declared ``Content-Length`` (the next request on the connection follows).
+    A body that fails while the journal reads it (incomplete, malformed,
+    too large) is recorded with its error and left failed for the app: the
+    guarded input raises the same problem again on the app's first read.
     """
-    length_text = environ.get("CONTENT_LENGTH") or ""
-    chunked = bool(environ.get("wsgi.input_terminated"))
-    declared = int(length_text) if length_text.isdigit() and not chunked else None
-    if not chunked and not declared:
+    body: Optional[BodyInput] = environ.get(BODY_KEY)
+    if body is None:
+        return  # no body: no Content-Length above zero, not chunked
+    declared = body.declared
+    if body.refused:  # over --max-body-size: answered 413 without waiting for a byte of it
+        entry.body_size, entry.body_error = declared, "body-too-large"
         return
     want = cap + 1 if declared is None else min(cap + 1, declared)
-    stream = environ["wsgi.input"]
     parts, got = [], 0
-    while got < want:
-        data = stream.read(want - got)
-        if not data:
-            break
-        parts.append(data)
-        got += len(data)
+    try:
+        while got < want:
+            data = body.read(want - got)
+            if not data:
+                break
+            parts.append(data)
+            got += len(data)
+    except Problem as problem:
+        read = b"".join(parts)
+        entry.body, entry.body_size, entry.body_truncated = read[:cap], body.received, got > cap
+        entry.body_error = problem.kind
+        return
     read = b"".join(parts)
     complete = got < want or got == declared
     entry.body = read[:cap]
     entry.body_truncated = got > cap
     entry.body_size = declared if declared is not None else got
     counted = entry if declared is None and not complete else None
-    environ["wsgi.input"] = _Replay(read, stream, counted, complete)
+    environ["wsgi.input"] = _Replay(read, body, counted, complete)
+
+
+def _note_failure(environ: Dict[str, Any], entry: Entry) -> None:
+    """Mark *entry* when its body failed after the journal's read-ahead (the app found out)."""
+    failure = body_failure(environ)
+    if failure is not None and entry.body_error is None:
+        entry.body_error = failure.kind
+        body: Optional[BodyInput] = environ.get(BODY_KEY)
+        if body is not None:
+            entry.body_size = body.received
 
 
 class JournalMiddleware:
@@ -312,22 +337,23 @@ class JournalMiddleware:
         if environ.get("PATH_INFO", "").startswith(ADMIN_PREFIX + "/"):
             return self.app(environ, start_response)
         entry = self.journal.record(environ)
-        try:
-            _capture_body(environ, entry, self.journal.body_size)
-        except Exception:  # a client that hung up mid-body: let the app see it too
-            pass
+        _capture_body(environ, entry, self.journal.body_size)
         self.journal.account(entry)
 
         def recording_start_response(
             status: str, headers: List[Tuple[str, str]], exc_info: Any = None
         ) -> Callable[..., Any]:
             entry.status = int(status[:3])
+            _note_failure(environ, entry)
             write: Callable[..., Any] = start_response(status, headers, exc_info)
             return write
 
         # Filled in place when a fault rule fires: recorded before the fault breaks the connection.
         entry.fault = environ[FAULT] = {}
-        return self.app(environ, recording_start_response)
+        try:
+            return self.app(environ, recording_start_response)
+        finally:
+            _note_failure(environ, entry)
 
 
 def install(app: Flask, settings: Settings) -> Optional[Journal]:

@@ -9,18 +9,29 @@ with one small recursive function that leans on the C string escaper.
 
 The output is checked against the standard library for arbitrary JSON values
 by a property-based test (``tests/test_jsonify.py``).
+
+A value too large to hold twice (an echoed body of megabytes) can be a
+:class:`Deferred`: it knows the length of its JSON form up front and makes
+the bytes piece by piece while they are sent.  A :class:`DeferredDict` (an
+echo object holding such values) is encoded by :func:`encode_pieces` into a
+``Content-Length`` and an iterable of bytes, the same bytes :func:`dumps`
+would give for the plain value, without the whole answer ever being in
+memory at once.
 """
 
 from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring_ascii as _escape  # C accelerated
-from typing import Any, Iterator, List, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Tuple, Union
 
 from flask import Response
 from flask.json.provider import JSONProvider
 
-__all__ = ["JSON", "dumps", "dumps_bytes", "loads_or_none", "compact", "json_response", "HttpbinJSONProvider"]
+__all__ = [
+    "JSON", "dumps", "dumps_bytes", "loads_or_none", "compact", "json_response", "HttpbinJSONProvider",
+    "Deferred", "DeferredDict", "encode_pieces",
+]
 
 JSON = "application/json"
 
@@ -85,6 +96,56 @@ def _encode(value: Any, indent: str) -> str:
     return _scalar(value)
 
 
+class Deferred:
+    """A JSON string made while it is sent: :attr:`length` bytes, quotes included, from :meth:`pieces`.
+
+    In the encoded text it stands as its :attr:`token`: a NUL-delimited
+    index that no encoded string can contain (the escaper spells NUL
+    ``\\u0000``), replaced by its pieces in :func:`encode_pieces`.
+    """
+
+    length: int = 0
+    token: str = ""
+
+    def pieces(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+
+class DeferredDict(Dict[str, Any]):
+    """A JSON object holding :class:`Deferred` values, listed in :attr:`deferred` by their token's index."""
+
+    def __init__(self, items: Dict[str, Any], deferred: List[Deferred]) -> None:
+        super().__init__(items)
+        self.deferred = deferred
+        for index, value in enumerate(deferred):
+            value.token = f"\x00{index}\x00"
+
+
+def encode_pieces(value: DeferredDict) -> Tuple[int, Iterable[bytes]]:
+    """``(Content-Length, body pieces)`` of :func:`dumps_bytes` of *value*, made lazily."""
+    parts = dumps(value).split("\x00")
+    pieces: List[Union[bytes, Deferred]] = []
+    length = 0
+    for index, part in enumerate(parts):
+        if index % 2:
+            deferred = value.deferred[int(part)]
+            pieces.append(deferred)
+            length += deferred.length
+        else:
+            data = part.encode("ascii")
+            pieces.append(data)
+            length += len(data)
+    return length, _chain(pieces)
+
+
+def _chain(pieces: List[Union[bytes, Deferred]]) -> Iterator[bytes]:
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            yield piece
+        else:
+            yield from piece.pieces()
+
+
 def _scalar(value: Any) -> str:
     """A JSON scalar; subclasses (IntEnum, str subclasses...) spelled as their base type."""
     if isinstance(value, str):
@@ -99,50 +160,128 @@ def _scalar(value: Any) -> str:
         return int.__repr__(value)
     if isinstance(value, float):
         return _float(value)
+    if isinstance(value, Deferred):
+        return value.token
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _encode_deep(value: Any) -> str:
-    """The same spelling without recursion, for values nested deeper than the stack allows.
+    """The same spelling without recursion, for values nested deeper than the stack allows."""
+    return "".join(iter_encode(value))
 
-    Each stack entry is an iterator over an open container's ``(prefix, child)``
-    pairs, where the prefix is the child's indentation (and key), plus the text
-    that closes the container.
+
+#: Containers with at most this many items are written in one go by the fast encoder.
+_SMALL = 256
+#: Items of a large container written per piece.
+_RUN = 512
+
+
+class _Open:
+    """A large container being written: its items (sorted keys for an object) and where we are."""
+
+    __slots__ = ("container", "keys", "position", "inner", "closing", "deep")
+
+    def __init__(self, container: Any, indent: str, deep: bool) -> None:
+        self.container = container
+        self.deep = deep  # nested too deep for the recursive encoder: write its items one by one
+        self.keys = sorted(container) if isinstance(container, dict) else None
+        self.position = 0
+        self.inner = indent + "  "
+        self.closing = "\n" + indent + ("}" if self.keys is not None else "]")
+
+    def __len__(self) -> int:
+        return len(self.container)
+
+    def item(self, index: int) -> Tuple[str, Any]:
+        """The prefix (indentation, and key) and the value of item *index*."""
+        if self.keys is None:
+            return self.inner, self.container[index]
+        key = self.keys[index]
+        return self.inner + _key(key) + ": ", self.container[key]
+
+
+def _is_large(value: Any) -> bool:
+    return isinstance(value, (dict, list, tuple)) and len(value) > _SMALL
+
+
+def iter_encode(value: Any, indent: str = "") -> Iterator[str]:
+    """``_encode(value, indent)`` in pieces, without recursion: any depth, any size.
+
+    Large containers are opened on a stack and written a run of items at a
+    time; a run without large containers goes to the fast recursive encoder
+    in one go (unless it nests too deep for it), a large item opens its own
+    stack entry.  No piece is bigger than a run of small items.
     """
-    out: List[str] = []
-    stack: List[Tuple[Iterator[Tuple[str, Any]], str]] = []
+    stack: List[_Open] = []
 
-    def emit(child: Any, indent: str) -> bool:
-        """Write *child*; True when it opened a container whose items follow."""
+    def start(child: Any, indent: str, deep: bool) -> Tuple[str, bool]:
+        """The text that starts *child*; True when it opened a container whose items follow."""
         if not isinstance(child, (dict, list, tuple)):
-            out.append(_scalar(child))
-            return False
+            return _scalar(child), False
         if not child:
-            out.append("{}" if isinstance(child, dict) else "[]")
-            return False
-        inner = indent + "  "
-        if isinstance(child, dict):
-            out.append("{")
-            pairs = ((inner + _key(k) + ": ", v) for k, v in sorted(child.items()))
-            stack.append((pairs, "\n" + indent + "}"))
-        else:
-            out.append("[")
-            stack.append((((inner, v) for v in child), "\n" + indent + "]"))
-        return True
+            return ("{}" if isinstance(child, dict) else "[]"), False
+        if len(child) <= _SMALL and not deep:
+            try:
+                return _encode(child, indent), False
+            except RecursionError:
+                deep = True  # and so is everything on the way down: no more attempts there
+        stack.append(_Open(child, indent, deep))
+        return ("{" if isinstance(child, dict) else "["), True
 
-    first = emit(value, "")
+    text, first = start(value, indent, False)
+    yield text
     while stack:
-        pairs, closing = stack[-1]
-        item = next(pairs, None)
-        if item is None:
+        top = stack[-1]
+        if top.position >= len(top):
             stack.pop()
-            out.append(closing)
+            yield top.closing
             first = False
             continue
-        prefix, child = item
-        out.append(("\n" if first else ",\n") + prefix)
-        first = emit(child, prefix[: len(prefix) - len(prefix.lstrip(" "))])
-    return "".join(out)
+        separator = "\n" if first else ",\n"
+        run = [top.item(index) for index in range(top.position, min(top.position + _RUN, len(top)))]
+        small = 0
+        while small < len(run) and not top.deep and not _is_large(run[small][1]):
+            small += 1
+        if small:
+            inner = top.inner
+            try:
+                yield separator + ",\n".join(
+                    [prefix + (_escape(child) if type(child) is str else _encode(child, inner)) for prefix, child in run[:small]]
+                )
+                top.position += small
+                first = False
+                continue
+            except RecursionError:  # a small item nested deep: one at a time, from here down
+                top.deep = True
+        prefix, child = run[0]
+        top.position += 1
+        text, first = start(child, top.inner, top.deep)
+        yield separator + prefix + text
+
+
+class EncodedLater(Deferred):
+    """A parsed JSON value, written as a member of a top-level object while it is sent.
+
+    Measured by one pass of :func:`iter_encode`, written by another: the
+    answer is never held whole, only the parsed value (and the request).
+    """
+
+    def __init__(self, value: Any, indent: str = "  ") -> None:
+        self.value = value
+        self.indent = indent
+        self.length = sum(len(piece) for piece in iter_encode(value, indent))
+
+    def pieces(self) -> Iterator[bytes]:
+        block: List[str] = []
+        size = 0
+        for piece in iter_encode(self.value, self.indent):
+            block.append(piece)
+            size += len(piece)
+            if size >= 64 * 1024:
+                yield "".join(block).encode("ascii")
+                block, size = [], 0
+        if block:
+            yield "".join(block).encode("ascii")
 
 
 def dumps(value: Any) -> str:
@@ -182,6 +321,11 @@ def loads_or_none(raw: bytes) -> Any:
 
 def json_response(value: Any, status: int = 200) -> Response:
     """A body in httpbin's JSON spelling, ``Content-Type`` then ``Content-Length``."""
+    if type(value) is DeferredDict:
+        length, pieces = encode_pieces(value)
+        response = Response(pieces, status=status, content_type=JSON)
+        response.headers["Content-Length"] = str(length)
+        return response
     return Response(dumps_bytes(value), status=status, content_type=JSON)
 
 

@@ -66,6 +66,29 @@ KINDS: Dict[str, Kind] = {
     ),
     # -- limits --
     "body-too-large": Kind(413, "Request body too large", "any request with a body over `--max-body-size`"),
+    "incomplete-body": Kind(
+        400,
+        "Request body incomplete",
+        "any request whose body ends before its `Content-Length` or whose chunked body is cut off "
+        "(the connection then closes)",
+    ),
+    "malformed-body": Kind(
+        400,
+        "Malformed chunked request body",
+        "any request whose chunked body is broken: chunk sizes, CRLFs, extensions, trailers "
+        "(the connection then closes)",
+    ),
+    "json-too-large": Kind(
+        413,
+        "JSON body holds too many values",
+        "a JSON body that mockbin parses (echo `json`, stateful `POST` and `PATCH`, a patch result) "
+        "over `--max-json-values`",
+    ),
+    "json-too-deep": Kind(
+        413,
+        "JSON document nested too deeply",
+        "stateful mode: a POSTed object, a PATCH document, its target or result past `--store-max-depth`",
+    ),
     # -- admin API and journal --
     "stateful-off": Kind(404, "Stateful mode is off", "`/__mockbin/store` without `--stateful`"),
     "bad-store-document": Kind(400, "Invalid store document", "`PUT /__mockbin/store`"),
@@ -104,6 +127,9 @@ KINDS: Dict[str, Kind] = {
     "malformed-patch": Kind(400, "Malformed patch document", "stateful mode: `PATCH`"),
     "patch-conflict": Kind(409, "The patch does not apply to the current item", "stateful mode: `PATCH`"),
     "patch-result-invalid": Kind(422, "The patch result is not a JSON document", "stateful mode: `PATCH`"),
+    "patch-too-large": Kind(
+        413, "Too many patch operations", "stateful mode: a JSON Patch past `--store-patch-max-operations`"
+    ),
     "bad-pagination": Kind(400, "Invalid pagination parameters", "stateful mode: collection `GET`"),
     "content-range": Kind(400, "Partial PUT is not supported", "stateful mode: `PUT` with `Content-Range`"),
     "store-full": Kind(507, "The store is full", "stateful mode and `PUT /__mockbin/store`: past a store limit"),

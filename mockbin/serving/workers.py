@@ -1,4 +1,4 @@
-"""gunicorn's arbiter and workers: how they stop, and the gevent worker.
+"""gunicorn's arbiter and workers: how they stop, what they do with broken request bodies, the gevent worker.
 
 mockbin's default worker is :class:`GeventWorker`: each connection is a
 greenlet, so a client that trickles its request, a ``/delay/10`` or a
@@ -21,20 +21,43 @@ Workers that then find the listener gone stop accepting and exit as on
 SIGTERM.  Only the arbiter does this: a worker also gets SIGTERM when
 gunicorn reloads (SIGHUP) or scales down (SIGTTOU), and must not close the
 port for the workers that stay.
+
+**Request bodies** (:class:`_BodyHandling`).  mockbin's app answers a request
+whose body ended early or whose chunked framing is broken with a 400
+problem (``mockbin.limits``); the worker then closes the connection, since
+where the next request starts is unknown, and says so (``Connection:
+close``).  A ``Transfer-Encoding`` whose final coding is not ``chunked`` is
+a 400 with the connection closed (RFC 9112 section 6.3: the body length
+cannot be determined), where gunicorn answers 501 when it does not know one
+of the codings; 501 stays for an unknown coding before a final ``chunked``
+(section 6.1).  Chunked bodies are read by :class:`StrictChunkedReader`:
+gunicorn's reader, except that chunk-size and trailer lines follow
+``mockbin.limits``' rules, so a line ended by a bare LF or a chunk size of
+thousands of digits fails at once instead of waiting for a CRLF that never
+comes -- the same rules as the pytest plugin's live server.  And the memory
+of a large body goes back to the system when its request ends
+(:func:`return_large_allocations`), so a worker's size follows its load.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import signal
 import socket
 import time
-from typing import Any, Iterable, List
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from gunicorn.arbiter import Arbiter as _Arbiter
+from gunicorn.http.body import ChunkedReader
+from gunicorn.http.errors import InvalidChunkSize, InvalidHeader, NoMoreData, UnsupportedTransferCoding
 from gunicorn.workers.base_async import AsyncWorker as _AsyncWorker
 from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
 from gunicorn.workers.sync import SyncWorker as _SyncWorker
+
+from ..limits import CHUNK_LINE_LIMIT, TRAILER_LIMIT, body_failure, check_trailer_field, chunk_size, chunked_is_final
+
+WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: accept() errors that concern one connection, not the listener: try the next.
 _ACCEPT_AGAIN = (errno.EAGAIN, errno.EWOULDBLOCK, errno.ECONNABORTED, errno.EPROTO, errno.EINTR)
@@ -99,15 +122,157 @@ class _StopWhenListenerGone(_InterruptsGoToTheArbiter):
             self.alive = False
 
 
-class SyncWorker(_StopWhenListenerGone, _SyncWorker):
+def _crlf_line(unreader: Any, buffer: bytearray, limit: int) -> Tuple[bytes, bytes]:
+    """The next line of *buffer* and then the connection, without its CRLF, and what follows it.
+
+    Only a CRLF ends a line (RFC 9112 section 2.2): a bare LF is an error at
+    once.  A line longer than *limit* is an error; the end of the connection
+    is :class:`NoMoreData` (the body is incomplete).
+    """
+    while True:
+        end = buffer.find(b"\n")
+        if end >= 0:
+            break
+        if len(buffer) > limit:
+            raise InvalidChunkSize(b"a line of the chunked framing is too long")
+        data = unreader.read()
+        if not data:
+            raise NoMoreData(bytes(buffer[-64:]))
+        buffer += data
+    if end == 0 or buffer[end - 1] != 0x0D or end - 1 > limit:
+        raise InvalidChunkSize(b"a line of the chunked framing is not ended by CRLF")
+    return bytes(buffer[: end - 1]), bytes(buffer[end + 1 :])
+
+
+class StrictChunkedReader(ChunkedReader):
+    """gunicorn's chunked body reader with mockbin's line rules (``mockbin.limits``)."""
+
+    def parse_chunk_size(self, unreader: Any, data: Optional[bytes] = None) -> Tuple[int, Optional[bytes]]:
+        line, rest = _crlf_line(unreader, bytearray(data or b""), CHUNK_LINE_LIMIT)
+        try:
+            size = chunk_size(line)
+        except ValueError as exc:
+            raise InvalidChunkSize(str(exc).encode()) from None
+        if size == 0:
+            self.parse_trailers(unreader, rest)
+            return 0, None
+        return size, rest
+
+    def parse_trailers(self, unreader: Any, data: bytes) -> None:
+        fields: List[bytes] = []
+        total = 0
+        while True:
+            line, data = _crlf_line(unreader, bytearray(data), TRAILER_LIMIT)
+            if not line:
+                break
+            total += len(line) + 2
+            if total > TRAILER_LIMIT:
+                raise InvalidHeader("trailer section too large")
+            try:
+                check_trailer_field(line)
+            except ValueError as exc:
+                raise InvalidHeader(str(exc)) from None
+            fields.append(line)
+        unreader.unread(data)  # the next request on the connection
+        if fields:
+            block = b"\r\n".join(fields)
+            try:
+                self.req.trailers = self.req.parse_headers(block, from_trailer=True)
+            except TypeError:  # a gunicorn whose parse_headers knows no trailers
+                self.req.trailers = self.req.parse_headers(block)
+
+
+def use_strict_chunked_reader(request: Any) -> None:
+    """Swap gunicorn's chunked reader of *request* for :class:`StrictChunkedReader` (before any read)."""
+    body: Any = getattr(request, "body", None)
+    reader = getattr(body, "reader", None)
+    if type(reader) is ChunkedReader:
+        body.reader = StrictChunkedReader(request, request.unreader)
+
+
+def close_after_broken_body(app: WSGIApp) -> WSGIApp:
+    """*app*, with gunicorn's reading and closing adjusted for broken request bodies.
+
+    gunicorn passes its ``Response.start_response`` to the app; that
+    response object knows the request (whose chunked reader is swapped for
+    :class:`StrictChunkedReader`) and can be told to close the connection
+    (``force_close``), which also makes gunicorn write ``Connection: close``.
+    Checked when the app answers: by then it has read (or failed to read)
+    what it needed of the body.
+    """
+
+    def guarded(environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        use_strict_chunked_reader(getattr(getattr(start_response, "__self__", None), "req", None))
+
+        def checked_start_response(status: str, headers: List[Any], exc_info: Any = None) -> Any:
+            if body_failure(environ) is not None:
+                response = getattr(start_response, "__self__", None)
+                force_close = getattr(response, "force_close", None)
+                if force_close is not None:
+                    force_close()
+            return start_response(status, headers, exc_info)
+
+        return app(environ, checked_start_response)
+
+    return guarded
+
+
+#: Allocations from this size on get their own pages from the system (glibc's M_MMAP_THRESHOLD).
+MMAP_THRESHOLD = 128 * 1024
+
+
+def return_large_allocations() -> None:
+    """Have glibc map large allocations on their own, so freeing one returns it to the system.
+
+    glibc raises its mmap threshold to the size of the largest block freed
+    (up to 32 MiB): after the first large request body, bodies of megabytes
+    come from the heap, whose freed memory stays in the process, and a
+    worker that once served a few large requests concurrently stays that
+    big.  A fixed threshold keeps it at 128 KiB, where every body read,
+    echoed or stored is mapped and unmapped with its request
+    (benchmarks/bench_soak.py).  Elsewhere than glibc: nothing to do.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+
+
+class _BodyHandling:
+    """Worker mix-in for request bodies: broken ones close the connection, large ones return their memory.
+
+    Also: a Transfer-Encoding without a final chunked is a 400.  Every
+    mockbin worker class must include it (see the module docstring): the
+    sync, threaded and gevent workers here do, and so must any worker class added
+    for another gunicorn worker kind.
+    """
+
+    wsgi: WSGIApp
+
+    def init_process(self) -> None:
+        return_large_allocations()
+        super().init_process()  # type: ignore[misc]
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()  # type: ignore[misc]
+        self.wsgi = close_after_broken_body(self.wsgi)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        if isinstance(exc, UnsupportedTransferCoding) and not chunked_is_final(str(exc.hdr)):
+            exc = InvalidHeader("TRANSFER-ENCODING", req=req)
+        super().handle_error(req, client, addr, exc)  # type: ignore[misc]
+
+
+class SyncWorker(_BodyHandling, _StopWhenListenerGone, _SyncWorker):
     """The one-request-at-a-time worker (``--threads 1``)."""
 
 
-class ThreadWorker(_StopWhenListenerGone, _ThreadWorker):
+class ThreadWorker(_BodyHandling, _StopWhenListenerGone, _ThreadWorker):
     """The threaded worker (``--threads`` above 1)."""
 
 
-class GeventWorker(_InterruptsGoToTheArbiter, _AsyncWorker):
+class GeventWorker(_BodyHandling, _InterruptsGoToTheArbiter, _AsyncWorker):
     """One greenlet per connection, up to ``--worker-connections`` at once (the default worker).
 
     gunicorn parses and answers each request exactly as its sync worker does

@@ -230,6 +230,15 @@ def _bearer_token(value: str) -> Optional[str]:
     return "a bearer token may hold only letters, digits, -._~+/ and trailing = (try: openssl rand -hex 32)"
 
 
+def _between(minimum: int, maximum: int) -> Callable[[int], Optional[str]]:
+    def check(value: int) -> Optional[str]:
+        if minimum <= value <= maximum:
+            return None
+        return f"{value} is outside the range {minimum}-{maximum}"
+
+    return check
+
+
 def _non_empty(value: str) -> Optional[str]:
     return None if value.strip() else "an empty value is not allowed"
 
@@ -380,6 +389,16 @@ class Settings:
         "SIZE",
         group="limits",
     )
+    max_json_values: int = setting(
+        1_000_000,
+        "Most values (numbers, strings, arrays, objects...) a JSON body may hold where mockbin "
+        "parses it: the echo's json field, the stateful mode's POST and PATCH, a patch result. "
+        "More get 413: parsed JSON costs up to 50 times its size in memory.",
+        parse_int,
+        _at_least(1),
+        "N",
+        group="limits",
+    )
 
     # -- dynamic data and extras (routes/dynamic.py, routes/extras.py) --
     max_duration: float = setting(
@@ -458,7 +477,8 @@ class Settings:
     )
     store_max_bytes: int = setting(
         256 * 1024**2,
-        "Most body bytes the store holds, all items together; a write past it gets 507. "
+        "Most bytes the store holds, all items together (bodies and idempotency records); a write "
+        "past it gets 507. "
         "Accepts units: 512KiB, 100MiB, 1GB.",
         parse_size,
         _at_least(0),
@@ -512,6 +532,23 @@ class Settings:
         parse_bool,
         None,
         "BOOL",
+        group="stateful",
+    )
+    store_max_depth: int = setting(
+        100,
+        "Deepest nesting of a JSON document the stateful mode parses (a POSTed object, a PATCH "
+        "document, its target and result); deeper ones get 413. At most 256.",
+        parse_int,
+        _between(1, 256),
+        "N",
+        group="stateful",
+    )
+    store_patch_max_operations: int = setting(
+        1000,
+        "Most operations in one JSON Patch document; more get 413.",
+        parse_int,
+        _at_least(1),
+        "N",
         group="stateful",
     )
 

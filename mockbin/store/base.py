@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.decoder
+import re
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Dict, List, Optional, Tuple
 
+from ..limits import check_json, json_deeper_than, json_too_deep, over_json_budget, probably_json
 from ..problems import Problem
 from ..settings import describe
 
@@ -86,13 +89,45 @@ def etag_of(body: bytes, content_type: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def parse_json(body: bytes) -> Tuple[bool, object]:
-    """``(True, value)`` if *body* is one strict JSON text in UTF-8, else ``(False, None)``.
+@dataclass(frozen=True)
+class Budget:
+    """How much JSON the store parses: values (member names included) and nesting depth.
+
+    ``--max-json-values`` and ``--store-max-depth``; both are checked on the
+    bytes, before a document is parsed (``mockbin.limits``), so nothing in
+    the store ever builds, copies or walks a document past them -- and no
+    recursion (the json module's, ``copy.deepcopy``'s, jsonpatch's) goes
+    deeper than the depth limit.
+    """
+
+    values: int
+    depth: int
+
+    def fits(self, body: bytes) -> bool:
+        """Whether *body* (JSON or not) is within the budget."""
+        return not over_json_budget(body, self.values) and not json_deeper_than(body, self.depth)
+
+    def check(self, body: bytes, what: str) -> None:
+        """413 ``json-too-large`` / ``json-too-deep`` when *body* looks like JSON and is past the budget."""
+        check_json(body, self.values, what)
+        if json_deeper_than(body, self.depth) and probably_json(body):
+            raise json_too_deep(self.depth, what)
+
+
+#: Deepest JSON shown as a value (rather than base64) by exports: the largest --store-max-depth.
+EXPORT_DEPTH = 256
+
+
+def parse_json(body: bytes, budget: Optional[Budget] = None) -> Tuple[bool, object]:
+    """``(True, value)`` if *body* is one strict JSON text in UTF-8 (within *budget*), else ``(False, None)``.
 
     Strict means what RFC 8259 allows: no NaN/Infinity, no byte order mark.
-    Absurdly deep nesting is "not JSON" rather than a crash.
+    Absurdly deep nesting, or a document past the budget, is "not JSON"
+    rather than a crash or a memory spike.
     """
     if not body or body[0] not in _JSON_STARTS:
+        return False, None
+    if budget is not None and not budget.fits(body):
         return False, None
     try:
         return True, loads(body)
@@ -106,8 +141,63 @@ def loads(data: bytes) -> object:
 
 
 def dumps(value: object) -> bytes:
-    """How mockbin writes JSON it produced itself (an injected id, a patch result)."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    """How mockbin writes JSON it produced itself (an injected id, a patch result); ValueError if too deep."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except RecursionError:
+        raise ValueError("nested too deeply to write") from None
+
+
+_DECODER = json.JSONDecoder(
+    parse_constant=lambda name: _reject_constant(name), parse_float=lambda text: _finite_float(text)
+)
+_SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # the C scanner json.loads uses
+_BLANK = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_blank(text: str, position: int) -> int:
+    """The position after the JSON whitespace at *position*."""
+    match = _BLANK.match(text, position)
+    return match.end() if match else position
+
+
+def object_members(text: str) -> Optional[List[Tuple[str, int, int]]]:
+    """``(name, start, end)`` of each member value of the JSON object *text*; None when *text* is not one.
+
+    What ``json.loads`` accepts, walked one member at a time (the values are
+    parsed by the same C scanner and dropped), so the caller can edit the
+    text in place of re-serialising the whole document.
+    """
+    position = _skip_blank(text, 0)
+    if not text.startswith("{", position):
+        return None
+    members: List[Tuple[str, int, int]] = []
+    position = _skip_blank(text, position + 1)
+    try:
+        if text.startswith("}", position):
+            position += 1
+        else:
+            while True:
+                if not text.startswith('"', position):
+                    return None
+                name, position = json.decoder.scanstring(text, position + 1, True)  # type: ignore[attr-defined]
+                position = _skip_blank(text, position)
+                if not text.startswith(":", position):
+                    return None
+                start = _skip_blank(text, position + 1)
+                _, end = _SCAN(text, start)
+                members.append((name, start, end))
+                position = _skip_blank(text, end)
+                if text.startswith(",", position):
+                    position = _skip_blank(text, position + 1)
+                    continue
+                if not text.startswith("}", position):
+                    return None
+                position += 1
+                break
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    return members if _skip_blank(text, position) == len(text) else None
 
 
 def _reject_constant(name: str) -> object:
@@ -156,9 +246,9 @@ class Item:
     def size(self) -> int:
         return len(self.body)
 
-    def json(self) -> Tuple[bool, object]:
-        """``(True, value)`` when the stored bytes are a JSON text."""
-        return parse_json(self.body)
+    def json(self, budget: Optional[Budget] = None) -> Tuple[bool, object]:
+        """``(True, value)`` when the stored bytes are a JSON text (within *budget*)."""
+        return parse_json(self.body, budget)
 
 
 @dataclass(frozen=True)

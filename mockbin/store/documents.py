@@ -5,7 +5,8 @@
      "counters": {"/articles": 1}}
 
 An item whose stored bytes are a JSON text is shown as ``body`` (its value);
-any other as ``body_base64``.  Seeding writes a ``body`` value in mockbin's
+any other (and JSON nested deeper than any ``--store-max-depth``) as
+``body_base64``.  Seeding writes a ``body`` value in mockbin's
 own JSON spelling (as for an injected id), so a seeded JSON item's bytes,
 and so its ETag, may differ in whitespace from the bytes first stored.
 """
@@ -17,7 +18,10 @@ import binascii
 import time
 from typing import Any, Dict, List, Tuple
 
-from .base import Item, dumps, parse_json
+from .base import EXPORT_DEPTH, Budget, Item, dumps, parse_json
+
+#: What an export shows as a JSON value: any size, nested no deeper than a document can be written.
+_EXPORTED = Budget(2**62, EXPORT_DEPTH)
 
 Document = Dict[str, Any]
 
@@ -29,7 +33,7 @@ class BadDocument(ValueError):
 def export(items: List[Item], counters: Dict[str, int]) -> Document:
     out: Dict[str, Any] = {}
     for item in items:
-        ok, value = parse_json(item.body)
+        ok, value = parse_json(item.body, _EXPORTED)
         entry: Dict[str, Any] = {"content_type": item.content_type}
         if ok:
             entry["body"] = value

@@ -11,8 +11,17 @@ same key then gets:
 
 Only successful responses are recorded (in the same atomic step as the new
 item); a request that failed releases its claim, so fixing and retrying it
-works.  Records expire after ``--idempotency-key-ttl`` seconds; a claim
-whose request died with its worker expires after :data:`IN_FLIGHT_LEASE`.
+works.  A claim whose request died with its worker expires after
+:data:`IN_FLIGHT_LEASE`.
+
+Where records live: with the item the POST created.  The record (the first
+response: status, headers, body) is stored beside the item, its bytes count
+against ``--store-max-bytes`` like the item's own, a PUT or PATCH of the
+item keeps it, and it goes when the item is deleted (or the store is reset
+or seeded).  The key answers replays for ``--idempotency-key-ttl`` seconds;
+after that, or once the item is gone, a request with the key is a new
+request.  So an item deleted after a keyed POST frees everything the POST
+stored.
 """
 
 from __future__ import annotations
@@ -86,23 +95,27 @@ class Record:
     body: bytes = b""
 
     def encode(self) -> bytes:
-        return json.dumps(
+        """A one-line JSON head, a newline, then the body as is (no base64: the bytes count)."""
+        head = json.dumps(
             {
                 "state": self.state,
                 "fingerprint": self.fingerprint,
                 "status": self.status,
                 "headers": [list(pair) for pair in self.headers],
-                "body": base64.b64encode(self.body).decode("ascii"),
             }
         ).encode()
+        return head + b"\n" + self.body
 
     @classmethod
     def decode(cls, data: bytes) -> "Record":
-        doc = json.loads(data)
+        head, newline, body = data.partition(b"\n")
+        doc = json.loads(head)
         if doc.get("state") != "done":
             return cls("in-flight")
+        if not newline:  # an earlier format: the body in base64 inside the JSON
+            body = base64.b64decode(doc["body"])
         headers = tuple((name, value) for name, value in doc["headers"])
-        return cls("done", doc["fingerprint"], doc["status"], headers, base64.b64decode(doc["body"]))
+        return cls("done", doc["fingerprint"], doc["status"], headers, body)
 
     def replay(self) -> Response:
         response = build_response(self.status, self.headers, self.body)

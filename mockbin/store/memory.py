@@ -3,6 +3,10 @@
 Fast and simple, gone when the process ends, and private to one process:
 with several gunicorn workers each would hold a different store, so mockbin
 refuses that combination at start-up (see :func:`mockbin.store.open_store`).
+
+Idempotency: ``_claims`` holds in-flight markers, ``_keys`` maps a completed
+key to the path of the item its POST created, and ``_records`` holds each
+such item's record (counted in ``_bytes``, dropped with the item).
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ class MemoryStore(Store):
         # parent -> {child path: None}; a dict keeps creation order.
         self._children: Dict[str, Dict[str, None]] = {}
         self._counters: Dict[str, int] = {}
-        self._bytes = 0
-        self._keys: Dict[str, Tuple[bytes, float]] = {}
-        self._claims = 0
+        self._bytes = 0  # item bodies and idempotency records
+        self._claims: Dict[str, Tuple[bytes, float]] = {}  # key -> (in-flight marker, expiry)
+        self._keys: Dict[str, Tuple[str, float]] = {}  # key -> (path of the item it created, expiry)
+        self._records: Dict[str, Tuple[str, bytes]] = {}  # item path -> (key, record)
+        self._claim_count = 0
 
     def get(self, path: str) -> Optional[Item]:
         return self._items.get(path)
@@ -53,12 +59,21 @@ class MemoryStore(Store):
                 del self._items[path]
                 self._children[parent_of(path)].pop(path, None)
                 self._bytes -= old_size
+                self._drop_record(path)
             return
         count = len(self._items) + (0 if current else 1)
         self.limits.check(count, self._bytes - old_size + new.size)
         self._items[path] = new
         self._children.setdefault(parent_of(path), {})[path] = None
         self._bytes += new.size - old_size
+
+    def _drop_record(self, path: str) -> None:
+        """The item at *path* is gone: so is its idempotency record (and its key)."""
+        record = self._records.pop(path, None)
+        if record is not None:
+            self._bytes -= len(record[1])
+            if self._keys.get(record[0], ("", 0.0))[0] == path:
+                del self._keys[record[0]]
 
     def append(
         self, collection: str, build: Callable[[str], Item], receipt: Optional[Receipt] = None
@@ -72,10 +87,15 @@ class MemoryStore(Store):
                 if child_of(collection, str(number)) not in self._items:
                     break
             item = build(str(number))
+            record = receipt.record(item) if receipt is not None else b""
+            self.limits.check(len(self._items) + 1, self._bytes + item.size + len(record))
             self._write(item.path, None, item)
             self._counters[collection] = number
             if receipt is not None:
-                self._keys[receipt.key] = (receipt.record(item), time.time() + receipt.ttl)
+                self._claims.pop(receipt.key, None)
+                self._keys[receipt.key] = (item.path, time.time() + receipt.ttl)
+                self._records[item.path] = (receipt.key, record)
+                self._bytes += len(record)
             return item
 
     def members(self, collection: str, offset: int, limit: int) -> Tuple[int, List[Item]]:
@@ -90,20 +110,26 @@ class MemoryStore(Store):
     def claim(self, key: str, marker: bytes, lease: float) -> Optional[bytes]:
         now = time.time()
         with self._lock:
-            self._claims += 1
-            if self._claims % PURGE_EVERY == 0:
+            self._claim_count += 1
+            if self._claim_count % PURGE_EVERY == 0:
                 self._keys = {k: v for k, v in self._keys.items() if v[1] > now}
-            record = self._keys.get(key)
-            if record is not None and record[1] > now:
-                return record[0]
-            self._keys[key] = (marker, now + lease)
+                self._claims = {k: v for k, v in self._claims.items() if v[1] > now}
+            done = self._keys.get(key)
+            if done is not None and done[1] > now:
+                record = self._records.get(done[0])
+                if record is not None and record[0] == key:
+                    return record[1]
+            claimed = self._claims.get(key)
+            if claimed is not None and claimed[1] > now:
+                return claimed[0]
+            self._claims[key] = (marker, now + lease)
             return None
 
     def release(self, key: str, marker: bytes) -> None:
         with self._lock:
-            record = self._keys.get(key)
-            if record is not None and record[0] == marker:
-                del self._keys[key]
+            claimed = self._claims.get(key)
+            if claimed is not None and claimed[0] == marker:
+                del self._claims[key]
 
     def dump(self) -> Tuple[List[Item], Dict[str, int]]:
         with self._lock:

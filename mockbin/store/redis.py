@@ -9,10 +9,12 @@ stores can share one Redis server.
 Layout under the prefix ``P``::
 
     P i:<path>      hash  b=body t=content type e=etag m=modified s=seq
+                          r=idempotency record of the POST that created it
     P k:<parent>    zset  member paths scored by seq (creation order)
     P n             hash  collection path -> last id issued
-    P meta          hash  items, bytes, seq
-    P x:<key>       string idempotency record (expires by itself)
+    P meta          hash  items, bytes (bodies and records), seq
+    P x:<key>       string in-flight marker, or "@<path>" of the item the key
+                          created (expires by itself)
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ BATCH = 1000  # keys per SCAN/UNLINK round when clearing
 # KEYS: item, kids(parent), meta, idempotency key
 # ARGV: expected etag ('' = absent), path, op ('put'|'del'), body, type, etag,
 #       modified, max items, max bytes, record ('' = none), record ttl ms
+# A deleted item takes its idempotency record (field r) with it; a replaced
+# one keeps it.
 SWAP = """
 local cur = redis.call('HGET', KEYS[1], 'e')
 if ARGV[1] == '' then
@@ -42,6 +46,7 @@ local old = 0
 if cur then old = redis.call('HSTRLEN', KEYS[1], 'b') end
 if ARGV[3] == 'del' then
   if cur then
+    old = old + redis.call('HSTRLEN', KEYS[1], 'r')
     redis.call('DEL', KEYS[1])
     redis.call('ZREM', KEYS[2], ARGV[2])
     redis.call('HINCRBY', KEYS[3], 'items', -1)
@@ -51,8 +56,9 @@ if ARGV[3] == 'del' then
 end
 local items = tonumber(redis.call('HGET', KEYS[3], 'items') or '0')
 local size = tonumber(redis.call('HGET', KEYS[3], 'bytes') or '0')
+local added = string.len(ARGV[4]) + string.len(ARGV[10])
 if not cur and items + 1 > tonumber(ARGV[8]) then return -1 end
-if size - old + string.len(ARGV[4]) > tonumber(ARGV[9]) then return -2 end
+if size - old + added > tonumber(ARGV[9]) then return -2 end
 if cur then
   redis.call('HSET', KEYS[1], 'b', ARGV[4], 't', ARGV[5], 'e', ARGV[6], 'm', ARGV[7])
 else
@@ -61,9 +67,10 @@ else
   redis.call('ZADD', KEYS[2], seq, ARGV[2])
   redis.call('HINCRBY', KEYS[3], 'items', 1)
 end
-redis.call('HINCRBY', KEYS[3], 'bytes', string.len(ARGV[4]) - old)
+redis.call('HINCRBY', KEYS[3], 'bytes', added - old)
 if ARGV[10] ~= '' then
-  redis.call('SET', KEYS[4], ARGV[10], 'PX', ARGV[11])
+  redis.call('HSET', KEYS[1], 'r', ARGV[10])
+  redis.call('SET', KEYS[4], '@' .. ARGV[2], 'PX', ARGV[11])
 end
 return 1
 """
@@ -78,10 +85,16 @@ while true do
 end
 """
 
-# KEYS: record.  ARGV: marker, lease ms
+# KEYS: record.  ARGV: marker, lease ms, item key prefix
+# "@<path>" points at the item the key created, whose field r is the record;
+# if the item is gone, so is the record: the key is claimed anew.
 CLAIM = """
 local v = redis.call('GET', KEYS[1])
-if v then return v end
+if v then
+  if string.sub(v, 1, 1) ~= '@' then return v end
+  local record = redis.call('HGET', ARGV[3] .. string.sub(v, 2), 'r')
+  if record then return record end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false
 """
@@ -203,7 +216,7 @@ class RedisStore(Store):
 
     def claim(self, key: str, marker: bytes, lease: float) -> Optional[bytes]:
         record: Optional[bytes] = self._call(
-            self._claim, keys=[self._key("x:", key)], args=[marker, int(lease * 1000)]
+            self._claim, keys=[self._key("x:", key)], args=[marker, int(lease * 1000), self._key("i:")]
         )
         return record
 

@@ -16,8 +16,9 @@ preconditions are always evaluated against the state that gets replaced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, List, Optional, Tuple
+import json
+import re
+from typing import Any, Callable, List, Optional, Tuple
 
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import NotFound
@@ -28,15 +29,18 @@ from ..settings import Settings, settings_of
 from . import idempotency, patching
 from .base import (
     DEFAULT_CONTENT_TYPE,
+    Budget,
     Item,
     Receipt,
     Store,
     StoreError,
+    StoreFull,
     child_of,
     dumps,
     etag_of,
-    parse_json,
+    object_members,
 )
+from ..limits import json_depth, json_values
 from ..problems import Problem
 from ..routes.safety import safe_reflection
 from .conditions import FAILED, Current, evaluate, is_conditional, precondition_failed, preference, quote_etag
@@ -68,19 +72,48 @@ def is_json_type(content_type: str) -> bool:
     return media == JSON or media.endswith("+json")
 
 
+def budget_of(settings: Settings) -> Budget:
+    """How much JSON the stateful mode parses (``--max-json-values``, ``--store-max-depth``)."""
+    return Budget(settings.max_json_values, settings.store_max_depth)
+
+
+_OBJECT_START = re.compile(rb"[ \t\n\r]*\{")
+
+
 def _with_id(settings: Settings, body: bytes, content_type: str, number: str) -> bytes:
-    """The stored body: a JSON object gets its id; anything else stays verbatim."""
-    if not settings.store_inject_id or not is_json_type(content_type):
+    """The stored body: a JSON object gets its id, in place; anything else stays verbatim.
+
+    The bytes the client sent are kept: the member ``"<field>": <id>, `` is
+    written right after the opening brace, or, when the object already has
+    the field (at its top level), the value of each such member is replaced
+    by the id.  Nothing else is re-serialised, so the stored size is what
+    was sent plus the member.  A JSON object past the store's JSON budget
+    is refused (413); a body that is not a JSON object is stored as sent.
+    """
+    if not settings.store_inject_id or not is_json_type(content_type) or not _OBJECT_START.match(body):
         return body
-    ok, value = parse_json(body)
-    if not ok or not isinstance(value, dict):
+    budget_of(settings).check(body, "The JSON object")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
+    members = object_members(text)
+    if members is None:
         return body
     field = settings.store_id_field
-    if field in value:
-        value[field] = int(number)
-    else:
-        value = {field: int(number), **value}
-    return dumps(value)
+    spans = [(start, end) for name, start, end in members if name == field]
+    if not spans:
+        brace = _OBJECT_START.match(body).end()  # type: ignore[union-attr]
+        member = json.dumps(field, ensure_ascii=False) + ": " + number + (", " if members else "")
+        return body[:brace] + member.encode("utf-8") + body[brace:]
+    edited, offset = body, 0
+    ascii_text = text.isascii()
+    for start, end in spans:
+        begin = start if ascii_text else len(text[:start].encode("utf-8"))
+        stop = end if ascii_text else len(text[:end].encode("utf-8"))
+        edited = edited[: begin + offset] + number.encode() + edited[stop + offset :]
+        offset += len(number) - (stop - begin)
+    return edited
 
 
 class Resources:
@@ -164,8 +197,8 @@ class Resources:
         return build_response(200, [("Content-Type", JSON)] + headers, body)
 
     def _member(self, req: Request, item: Item) -> bytes:
-        """A JSON member as stored; anything else as a small link object."""
-        ok, _ = item.json()
+        """A JSON member as stored; anything else (or JSON past the budget) as a small link object."""
+        ok, _ = item.json(budget_of(settings_of(req.environ)))
         if ok:
             return item.body.strip()
         href = quote_path(req.script_root + item.path)
@@ -184,13 +217,12 @@ class Resources:
                 "PUT with Content-Range (a partial update) is not supported; "
                 "send the whole representation or use PATCH",
             )
-        body = req.get_data()
         content_type = req.headers.get("Content-Type") or DEFAULT_CONTENT_TYPE
 
         def decide(current: Optional[Item]) -> Optional[Item]:
             self._preconditions(req, path, current, safe=False)
             self._require_if_match(req, path, current)
-            return Item.make(path, body, content_type)
+            return Item.make(path, req.get_data(), content_type)  # read once preconditions hold
 
         current, new = self._compare_and_set(path, decide)
         assert new is not None
@@ -200,6 +232,7 @@ class Resources:
 
     def post(self, req: Request, path: str) -> Response:
         """Append the body to the collection *path* under the next id: 201 + Location."""
+        self._collection_preconditions(req, path)  # before the body is read
         key = idempotency.read_key(req.headers)
         if key is None:
             if settings_of(req.environ).require_idempotency_key:
@@ -229,7 +262,6 @@ class Resources:
     def _append(self, req: Request, path: str, body: bytes, key: Optional[Tuple[str, str]]) -> Response:
         settings = settings_of(req.environ)
         content_type = req.headers.get("Content-Type") or DEFAULT_CONTENT_TYPE
-        self._collection_preconditions(req, path)
         minimal = preference(req.headers) == "minimal"
 
         def build(number: str) -> Item:
@@ -263,27 +295,56 @@ class Resources:
     # -- PATCH -------------------------------------------------------------------------
 
     def patch(self, req: Request, path: str) -> Response:
-        """Apply a merge patch or a JSON Patch to a JSON item, atomically."""
+        """Apply a merge patch or a JSON Patch to a JSON item, atomically.
+
+        The body is read and parsed only once the item is known to exist, to
+        be JSON and to meet the preconditions: a PATCH to nothing is a 404
+        whatever it carries.
+        """
         kind = patching.patch_kind(req.headers.get("Content-Type"))
-        document = patching.read_document(kind, req.get_data())
+        settings = settings_of(req.environ)
+        budget = budget_of(settings)
+        parsed: List[Any] = []
+
+        def document() -> Any:
+            if not parsed:
+                parsed.append(
+                    patching.read_document(kind, req.get_data(), budget, settings.store_patch_max_operations)
+                )
+            return parsed[0]
 
         def decide(current: Optional[Item]) -> Optional[Item]:
             current = self._existing(path, current)
-            ok, target = current.json()
-            if not ok or not is_json_type(current.content_type):
-                raise Problem(
-                    "not-json",
-                    f"{path} holds {current.content_type}, not a JSON document; "
-                    "PATCH applies to JSON items only (PUT replaces any item)",
-                    {"Accept-Patch": patching.ACCEPT_PATCH},
-                )
+            if not is_json_type(current.content_type):
+                raise self._not_json(path, current)
             self._preconditions(req, path, current, safe=False)
             self._require_if_match(req, path, current)
-            return Item.make(path, dumps(patching.apply(kind, target, document)), current.content_type)
+            patch = document()
+            budget.check(current.body, f"The item stored at {path}")
+            ok, target = current.json()
+            if not ok:
+                raise self._not_json(path, current)
+            size = (json_values(current.body), json_depth(current.body))
+            try:
+                body = dumps(patching.apply(kind, target, patch, budget, size))
+            except ValueError as exc:  # nested too deeply to write: past the budget
+                raise Problem("patch-result-invalid", f"the patch result cannot be stored: {exc}") from None
+            if len(body) > self.store.limits.max_bytes:
+                raise StoreFull("store_max_bytes", self.store.limits.max_bytes).problem()
+            return Item.make(path, body, current.content_type)
 
         _, new = self._compare_and_set(path, decide)
         assert new is not None
         return self._written(req, new, created=False)
+
+    @staticmethod
+    def _not_json(path: str, current: Item) -> Problem:
+        return Problem(
+            "not-json",
+            f"{path} holds {current.content_type}, not a JSON document; "
+            "PATCH applies to JSON items only (PUT replaces any item)",
+            {"Accept-Patch": patching.ACCEPT_PATCH},
+        )
 
     # -- DELETE ------------------------------------------------------------------------
 

@@ -11,6 +11,12 @@ the price of an fsync per write.
 Totals (items, bytes, members per collection) are kept in small tables
 updated in the same transaction as the write, so limits and
 ``X-Total-Count`` cost the same with a thousand items or a million.
+
+Idempotency: a completed POST's record is stored in its item's ``record``
+column (counted in ``totals.bytes``, deleted with the row); the
+``idempotency`` table maps the key to ``@<path>`` of that item, or holds an
+in-flight marker.  Files written by earlier versions get the column added
+when opened.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
 );
 CREATE INDEX IF NOT EXISTS idempotency_by_expiry ON idempotency (expires);
 """
+POINTER = b"@"  # an idempotency row that points at the item its POST created
 COLUMNS = "path, body, content_type, etag, modified"
 
 
@@ -97,6 +104,9 @@ class SQLiteStore(Store):
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(SCHEMA)
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(items)")}
+                if "record" not in columns:  # a file from before records lived with their items
+                    conn.execute("ALTER TABLE items ADD COLUMN record BLOB")
             finally:
                 conn.close()
 
@@ -152,16 +162,28 @@ class SQLiteStore(Store):
 
     def swap(self, path: str, expected: Optional[str], new: Optional[Item]) -> bool:
         with self._write() as conn:
-            row = conn.execute("SELECT etag, length(body) FROM items WHERE path = ?", (path,)).fetchone()
+            row = conn.execute(
+                "SELECT etag, length(body), coalesce(length(record), 0) FROM items WHERE path = ?", (path,)
+            ).fetchone()
             if (row[0] if row else None) != expected:
                 return False
-            self._apply(conn, path, row[1] if row else None, new)
+            self._apply(conn, path, row[1] if row else None, new, b"", row[2] if row else 0)
             return True
 
     def _apply(
-        self, conn: sqlite3.Connection, path: str, old_size: Optional[int], new: Optional[Item]
+        self,
+        conn: sqlite3.Connection,
+        path: str,
+        old_size: Optional[int],
+        new: Optional[Item],
+        record: bytes = b"",
+        old_record: int = 0,
     ) -> None:
-        """One write inside a transaction; *old_size* None means the path was empty."""
+        """One write inside a transaction; *old_size* None means the path was empty.
+
+        *record* is the idempotency record of a new item; *old_record* the
+        size of the record of the item deleted (a replacement keeps it).
+        """
         items, size, seq = conn.execute("SELECT items, bytes, seq FROM totals").fetchone()
         parent = parent_of(path)
         if new is None:
@@ -169,13 +191,14 @@ class SQLiteStore(Store):
                 return
             conn.execute("DELETE FROM items WHERE path = ?", (path,))
             conn.execute("UPDATE collections SET members = members - 1 WHERE path = ?", (parent,))
-            conn.execute("UPDATE totals SET items = ?, bytes = ?", (items - 1, size - old_size))
+            conn.execute("UPDATE totals SET items = ?, bytes = ?", (items - 1, size - old_size - old_record))
             return
         if old_size is None:
-            self.limits.check(items + 1, size + new.size)
+            self.limits.check(items + 1, size + new.size + len(record))
             conn.execute(
-                "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (path, parent, seq + 1, new.body, new.content_type, new.etag, new.modified),
+                "INSERT INTO items (path, parent, seq, body, content_type, etag, modified, record) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (path, parent, seq + 1, new.body, new.content_type, new.etag, new.modified, record or None),
             )
             conn.execute(
                 "INSERT INTO collections (path, members) VALUES (?, 1) "
@@ -183,7 +206,8 @@ class SQLiteStore(Store):
                 (parent,),
             )
             conn.execute(
-                "UPDATE totals SET items = ?, bytes = ?, seq = ?", (items + 1, size + new.size, seq + 1)
+                "UPDATE totals SET items = ?, bytes = ?, seq = ?",
+                (items + 1, size + new.size + len(record), seq + 1),
             )
             return
         self.limits.check(items, size - old_size + new.size)
@@ -210,16 +234,18 @@ class SQLiteStore(Store):
                 if taken.fetchone() is None:
                     break
             item = build(str(number))
-            self._apply(conn, item.path, None, item)
+            record = receipt.record(item) if receipt is not None else b""
+            self._apply(conn, item.path, None, item, record)
             conn.execute(
                 "INSERT INTO collections (path, last_id) VALUES (?, ?) "
                 "ON CONFLICT (path) DO UPDATE SET last_id = excluded.last_id",
                 (collection, number),
             )
             if receipt is not None:
+                pointer = POINTER + item.path.encode("utf-8", "surrogateescape")
                 conn.execute(
                     "INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?)",
-                    (receipt.key, receipt.record(item), time.time() + receipt.ttl),
+                    (receipt.key, pointer, time.time() + receipt.ttl),
                 )
             return item
 
@@ -254,7 +280,16 @@ class SQLiteStore(Store):
                 "SELECT record FROM idempotency WHERE key = ? AND expires > ?", (key, now)
             ).fetchone()
             if row is not None:
-                return bytes(row[0])
+                found = bytes(row[0])
+                if not found.startswith(POINTER):
+                    return found  # in flight (or a record written by an earlier version)
+                item = conn.execute(
+                    "SELECT record FROM items WHERE path = ?",
+                    (found[len(POINTER) :].decode("utf-8", "surrogateescape"),),
+                ).fetchone()
+                if item is not None and item[0] is not None:
+                    return bytes(item[0])
+                # The item it created is gone, and its record with it: a new request.
             conn.execute("INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?)", (key, marker, now + lease))
             return None
 
@@ -277,7 +312,11 @@ class SQLiteStore(Store):
                 (i.path, parent_of(i.path), n, i.body, i.content_type, i.etag, i.modified)
                 for n, i in enumerate(items, 1)
             ]
-            conn.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(
+                "INSERT OR REPLACE INTO items (path, parent, seq, body, content_type, etag, modified) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             conn.execute(
                 "INSERT INTO collections (path, members) SELECT parent, count(*) FROM items GROUP BY parent"
             )

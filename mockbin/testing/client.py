@@ -53,6 +53,8 @@ class RecordedRequest:
         self.remote_port: Optional[int] = entry.get("remote_port")
         self.body_truncated: bool = entry.get("body_truncated", False)
         self.body_size: Optional[int] = entry.get("body_size")
+        # A problem kind ("incomplete-body", "malformed-body", ...) when the body never arrived whole.
+        self.body_error: Optional[str] = entry.get("body_error")
         if "body_base64" in entry:
             self.body: bytes = base64.b64decode(entry["body_base64"])
         else:
@@ -63,7 +65,9 @@ class RecordedRequest:
         return self.body.decode("utf-8", "replace")
 
     def json(self) -> Any:
-        """The body parsed as JSON (a truncated body is an error, not a guess)."""
+        """The body parsed as JSON (a truncated or broken body is an error, not a guess)."""
+        if self.body_error:
+            raise ValueError(f"request #{self.id}'s body never arrived whole ({self.body_error})")
         if self.body_truncated:
             raise ValueError(
                 f"request #{self.id}'s body was truncated by the journal at {len(self.body)} bytes "

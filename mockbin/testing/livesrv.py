@@ -10,6 +10,14 @@ WSGI environ (``make_environ``, chunked request bodies through
 * keep-alive by default for HTTP/1.1 clients (``Connection: close`` honoured);
   an unread request body is drained (up to :data:`DRAIN_LIMIT`) so the next
   request on the connection parses, or the connection is closed;
+* request framing as RFC 9112 section 6 has it, where Werkzeug's server is
+  lenient: a ``Transfer-Encoding`` that does not end with ``chunked``, one
+  next to a ``Content-Length``, in HTTP/1.0, or a ``Content-Length`` that is
+  not one number is a 400 and the connection closes; chunked bodies are read
+  by :class:`ChunkedInput` (section 7.1: CRLF everywhere, valid sizes,
+  extensions and trailers), as strictly as gunicorn reads them.  A body that
+  failed (malformed, or the client went away) closes the connection after
+  the answer, which the app gives (a 400 problem from ``mockbin.limits``);
 * responses without ``Content-Length`` are sent chunked, chunk by chunk as
   the app yields them (streamed downloads), or close-delimited for HTTP/1.0;
 * one thread per connection; TLS handshakes happen in that thread (a client
@@ -20,6 +28,7 @@ WSGI environ (``make_environ``, chunked request bodies through
 
 from __future__ import annotations
 
+import io
 import logging
 import selectors
 import socket
@@ -29,6 +38,8 @@ from typing import Any, Callable, Dict, IO, Iterable, List, Optional, Set, Tuple
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wsgi import LimitedStream
+
+from ..limits import CHUNK_LINE_LIMIT, TRAILER_LIMIT, check_trailer_field, chunk_size, chunked_is_final
 
 log = logging.getLogger("mockbin.livesrv")
 
@@ -48,13 +59,146 @@ _HOP_BY_HOP = frozenset(
 )
 _NO_BODY_STATUS = frozenset((204, 304))
 
+class FramingError(ValueError):
+    """The request's framing breaks RFC 9112: the connection cannot carry another request."""
+
+
+class UnsupportedCoding(FramingError):
+    """A transfer coding other than chunked (RFC 9112 section 6.1: 501)."""
+
+
+def body_framing(headers: Any, version: str) -> Optional[int]:
+    """The request body's ``Content-Length``, or None for a chunked body.
+
+    Raises :class:`FramingError` (answered 400) or :class:`UnsupportedCoding`
+    (501) for framing no server can read safely: section 6.3 of RFC 9112.
+    """
+    encodings = headers.get_all("Transfer-Encoding") or []
+    lengths = headers.get_all("Content-Length") or []
+    if encodings:
+        codings = [coding.strip(" \t").lower() for value in encodings for coding in value.split(",")]
+        if not chunked_is_final(", ".join(codings)):
+            raise FramingError("the final transfer coding is not chunked")
+        if version != "HTTP/1.1":
+            raise FramingError(f"Transfer-Encoding in an {version} request")
+        if lengths:
+            raise FramingError("both Transfer-Encoding and Content-Length")
+        if codings.count("chunked") > 1:
+            raise FramingError("chunked is applied more than once")
+        if len(codings) > 1:
+            raise UnsupportedCoding(f"transfer codings {', '.join(codings[:-1])} are not supported")
+        return None
+    if not lengths:
+        return 0
+    if len(lengths) > 1 or not lengths[0].strip(" \t").isdigit() or not lengths[0].strip(" \t").isascii():
+        raise FramingError("Content-Length is not one number")
+    return int(lengths[0].strip(" \t"))
+
+
+class ChunkedInput(io.RawIOBase):
+    """A chunked request body (RFC 9112 section 7.1), de-chunked strictly.
+
+    Framing errors raise :class:`FramingError`; a connection that ends inside
+    the body raises ``ConnectionError``.  Reads never go past the end of the
+    body (lines and chunk data are read by exact lengths), so the next
+    request on the connection is left for the server.
+    """
+
+    def __init__(self, rfile: IO[bytes]) -> None:
+        self._rfile = rfile
+        self._left = 0  # bytes left in the current chunk
+        self._done = False
+        self.failed: Optional[Exception] = None  # once failed, every read fails the same way
+
+    def readable(self) -> bool:
+        return True
+
+    def _line(self, limit: int) -> bytes:
+        line = self._rfile.readline(limit + 1)
+        if not line.endswith(b"\n"):
+            if len(line) > limit:
+                raise FramingError("a chunk line is too long")
+            raise ConnectionError("the connection closed inside a chunked body")
+        if not line.endswith(b"\r\n"):
+            raise FramingError("a line of the chunked framing is not ended by CRLF")
+        return line[:-2]
+
+    def _start_chunk(self) -> bool:
+        """Read the next chunk-size line; False at the last chunk (its trailers read too)."""
+        try:
+            self._left = chunk_size(self._line(CHUNK_LINE_LIMIT))
+        except ValueError as exc:
+            raise FramingError(str(exc)) from None
+        if self._left == 0:
+            self._read_trailers()
+            self._done = True
+        return not self._done
+
+    def _read_trailers(self) -> None:
+        total = 0
+        while True:
+            line = self._line(TRAILER_LIMIT)
+            if not line:
+                return
+            total += len(line) + 2
+            if total > TRAILER_LIMIT:
+                raise FramingError("the trailer section is too large")
+            try:
+                check_trailer_field(line)
+            except ValueError as exc:
+                raise FramingError(str(exc)) from None
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(1024 * 1024), b""))
+        if self.failed is not None:
+            raise self.failed
+        try:
+            return self._read(size)
+        except (FramingError, ConnectionError, OSError) as exc:
+            self.failed = exc
+            raise
+
+    def _read(self, size: int) -> bytes:
+        if self._done or size == 0:
+            return b""
+        if self._left == 0 and not self._start_chunk():
+            return b""
+        data = self._rfile.read(min(size, self._left))
+        if not data:
+            raise ConnectionError("the connection closed inside a chunked body")
+        self._left -= len(data)
+        if self._left == 0:
+            end = self._rfile.read(2)
+            if end != b"\r\n":
+                if len(end) < 2 and not end.strip(b"\r"):
+                    raise ConnectionError("the connection closed inside a chunked body")
+                raise FramingError("chunk data is not followed by CRLF")
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class _LengthInput(LimitedStream):
+    """A ``Content-Length`` body (Werkzeug's bounded stream) that remembers a client gone early."""
+
+    failed = False
+
+    def on_disconnect(self, error: Optional[Exception] = None) -> None:
+        self.failed = True
+        super().on_disconnect(error)
+
 
 class _Exchange:
     """One request/response on a connection: ``start_response``, framing, writes."""
 
-    def __init__(self, handler: "Handler", environ: Dict[str, Any]) -> None:
+    def __init__(self, handler: "Handler", environ: Dict[str, Any], body: Any) -> None:
         self.handler = handler
         self.environ = environ
+        self.body = body  # the server's input: a body that failed closes the connection
         self.status: Optional[str] = None
         self.headers: List[Tuple[str, str]] = []
         self.headers_sent = False
@@ -98,7 +242,7 @@ class _Exchange:
                 handler.send_header("Transfer-Encoding", "chunked")
             else:
                 app_closes = True  # the end of the body is the end of the connection
-        if app_closes:
+        if app_closes or getattr(self.body, "failed", None):
             handler.close_connection = True
         if handler.close_connection:
             handler.send_header("Connection", "close")
@@ -142,16 +286,23 @@ class Handler(WSGIRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def run_wsgi(self) -> None:
+        try:
+            length = body_framing(self.headers, self.request_version)
+        except FramingError as exc:
+            self._refuse(501 if isinstance(exc, UnsupportedCoding) else 400, str(exc))
+            return
         if self.headers.get("Expect", "").lower().strip() == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         environ = self.make_environ()
-        if not environ.get("wsgi.input_terminated"):
-            length = environ.get("CONTENT_LENGTH", "")
-            if length and not length.isdigit():
-                self.close_connection = True  # where this body ends is unknowable
-            environ["wsgi.input"] = LimitedStream(cast(IO[bytes], self.rfile), int(length) if length.isdigit() else 0)
+        rfile = cast(IO[bytes], self.rfile)
+        if length is None:
+            environ["wsgi.input"] = ChunkedInput(rfile)
+            environ["wsgi.input_terminated"] = True
+        else:
+            environ["wsgi.input"] = _LengthInput(rfile, length)
+            environ.pop("wsgi.input_terminated", None)
         body = environ["wsgi.input"]
-        exchange = _Exchange(self, environ)
+        exchange = _Exchange(self, environ, body)
         try:
             result = self.server.app(environ, exchange.start_response)
             try:
@@ -173,6 +324,17 @@ class Handler(WSGIRequestHandler):
             return
         if not self.close_connection and not _drain(body):
             self.close_connection = True
+
+    def _refuse(self, status: int, reason: str) -> None:
+        """Answer a request whose framing cannot be read, and close: where its body ends is unknown."""
+        self.close_connection = True
+        body = f"{reason}\n".encode("latin-1", "replace")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
 
     def _internal_error(self) -> None:
         body = b"Internal Server Error\n"

@@ -295,8 +295,43 @@ def host_shapes() -> List[Shape]:
     return [Shape(f"host-{name}", "GET", "/get?x=1", host=value) for name, value in hosts]
 
 
+def large_body_shapes() -> List[Shape]:
+    """Bodies and files past echo.LARGE (64 KiB), which mockbin echoes while sending (LargeText,
+    EncodedLater): every kind of text and bytes, base64 quanta and UTF-8 sequences cut at the
+    piece boundary (768 KiB), through the fast lane (/post) and Flask (/anything, /delay)."""
+    text = ("Grüße, café 😀 日本 \"quoted\" \\ \t tab\n" * 6000).encode()
+    binary = bytes((i * 7919 + 13) % 256 for i in range(150_000))
+    step = 3 * 256 * 1024
+    bodies = [
+        ("text-mixed", "text/plain", text),
+        ("text-cut-at-piece", "text/plain", b"a" * (step - 1) + "é".encode() + b"z" * 10),
+        ("binary", "application/octet-stream", binary),
+        ("binary-plus-one", "application/octet-stream", binary + b"\x01"),
+        ("binary-plus-two", "image/png", binary + b"\x01\x02"),
+        ("utf8-broken-at-end", "text/plain", b"x" * 100_000 + b"\xe2\x82"),
+        ("json-array", "application/json", b"[" + b"1.5, -2, true, null, " * 20_000 + b'"end"]'),
+        ("json-object", "application/json", b"{" + b", ".join(b'"k%d": [%d, {"v": "s%d"}]' % (i, i, i) for i in range(5_000)) + b"}"),
+        ("json-long-string", "application/json", b'"' + b"\\u00e9 " * 40_000 + b'"'),
+        ("json-like-text", "application/json", b"[INFO] " + b"a, b: c, " * 20_000),
+    ]
+    shapes = []
+    for name, media, body in bodies:
+        for method, path in (("POST", "/post"), ("PUT", "/anything/large")):
+            slug = f"large-{name}-{method.lower()}{path.replace('/', '-')}"
+            shapes.append(Shape(slug, method, path, (("Content-Type", media),), body))
+    files = multipart([("text", "t.txt", "text/plain", text), ("bin", "b.bin", None, binary), ("small", None, None, b"v")])
+    shapes += [
+        Shape("large-multipart-post", "POST", "/post", (MULTIPART,), files),
+        Shape("large-multipart-anything", "POST", "/anything", (MULTIPART,), files),
+        Shape("large-text-delay", "POST", "/delay/0", (("Content-Type", "text/plain"),), text),
+        Shape("large-chunked-text", "POST", "/post", (("Content-Type", "text/plain"),), chunks=(text[:70_000], text[70_000:]), socket_only=True),
+        Shape("large-chunked-json", "PATCH", "/patch", (JSON,), chunks=(b"[" + b"0, " * 40_000, b"1]"), socket_only=True),
+    ]
+    return shapes
+
+
 def all_shapes() -> List[Shape]:
-    shapes = body_shapes() + chunked_shapes() + undechunked_shapes() + method_shapes() + query_shapes() + header_shapes() + proxy_shapes() + host_shapes()
+    shapes = body_shapes() + large_body_shapes() + chunked_shapes() + undechunked_shapes() + method_shapes() + query_shapes() + header_shapes() + proxy_shapes() + host_shapes()
     # The same bodies through the other body methods and /anything.
     for shape in body_shapes()[::3]:
         for method, path in (("PUT", "/put"), ("PATCH", "/patch"), ("DELETE", "/delete"), ("POST", "/anything/body")):
