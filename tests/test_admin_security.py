@@ -82,7 +82,7 @@ def is_refusal(answer: Answer, status: int, kind: str) -> bool:
 
 def serve(*args: str) -> ServerProcess:
     port = free_port()
-    return ServerProcess(mockbin_argv(port, "--workers", "1", "--threads", "4", *args), port)
+    return ServerProcess(mockbin_argv(port, "--workers", "1", *args), port)
 
 
 @pytest.fixture(scope="module")

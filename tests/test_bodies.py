@@ -112,13 +112,13 @@ def test_no_body_is_left_unguarded_and_a_bodyless_request_untouched():
 
 @pytest.fixture(scope="module", params=["gthread", "live"])
 def server(request: pytest.FixtureRequest) -> Iterator[int]:
-    """A keep-alive server with the journal on: gunicorn's threaded worker, or the live server."""
+    """A keep-alive server with the journal on: gunicorn's default (gevent) worker, or the live server."""
     if request.param == "live":
         with LiveServer(create_app(Settings(journal=True))) as live:
             yield live.port
         return
     port = free_port()
-    with ServerProcess(mockbin_argv(port, "--threads", "4", "--journal"), port):
+    with ServerProcess(mockbin_argv(port, "--journal"), port):
         yield port
 
 
@@ -177,7 +177,7 @@ BUDGET = 1000
 @pytest.fixture(scope="module")
 def budget_server() -> Iterator[str]:
     port = free_port()
-    with ServerProcess(mockbin_argv(port, "--threads", "1", "--max-json-values", str(BUDGET)), port) as running:
+    with ServerProcess(mockbin_argv(port, "--worker-class", "sync", "--max-json-values", str(BUDGET)), port) as running:
         yield running.url
 
 

@@ -1,7 +1,7 @@
 """The hostile-input corpus (support/hostile.py) against every server mockbin runs on.
 
-gunicorn's sync and threaded workers (``mockbin serve``) and the pytest
-plugin's live server, each with the journal off and on.  Every case must get
+gunicorn's gevent worker (``mockbin serve``'s default), its sync worker and
+the pytest plugin's live server, each with the journal off and on.  Every case must get
 one of its expected statuses (never a 5xx but the 501 RFC 9112 asks for), the
 connection closed where the framing leaves no way to read on, nothing stored
 under the corpus path, and no journal entry that takes a broken body for a
@@ -24,7 +24,7 @@ from support.servers import HOST, ServerProcess, free_port, mockbin_argv
 
 CASES = cases()
 BODY_PROBLEMS = {"urn:mockbin:problem:incomplete-body", "urn:mockbin:problem:malformed-body"}
-SERVERS = [(kind, journal) for kind in ("sync", "gthread", "live") for journal in (False, True)]
+SERVERS = [(kind, journal) for kind in ("gevent", "sync", "live") for journal in (False, True)]
 
 
 class Target(NamedTuple):
@@ -53,7 +53,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
             yield Target(live.port, journal)
         return
     port = free_port()
-    extra = ["--threads", "1" if kind == "sync" else "4"] + (["--journal"] if journal else [])
+    extra = ["--worker-class", kind] + (["--journal"] if journal else [])
     with ServerProcess(mockbin_argv(port, *SERVER_ARGS, *extra), port):
         yield Target(port, journal)
 

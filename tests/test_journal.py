@@ -268,7 +268,7 @@ def test_over_real_sockets_bytes_bound_the_journal_and_the_handle_reads_every_pa
 
     port = free_port()
     argv = mockbin_argv(port, "--journal", "--journal-body-size", "1MiB", "--journal-max-bytes", "6MiB",
-                        "--workers", "1", "--threads", "2")
+                        "--workers", "1")
     with ServerProcess(argv, port) as server:
         for index in range(8):
             requests.post(f"{server.url}/post?i={index}", data=bytes([65 + index]) * 1024**2)

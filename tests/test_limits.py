@@ -15,11 +15,10 @@ from support.servers import ServerProcess, free_port, mockbin_argv
 LIMIT = 1024
 
 
-@pytest.fixture(scope="module", params=["gthread", "sync"])
+@pytest.fixture(scope="module", params=["gevent", "gthread", "sync"])
 def small_limit_server(request):
     port = free_port()
-    threads = "4" if request.param == "gthread" else "1"
-    with ServerProcess(mockbin_argv(port, "--max-body-size", "1KiB", "--threads", threads), port) as server:
+    with ServerProcess(mockbin_argv(port, "--max-body-size", "1KiB", "--worker-class", request.param), port) as server:
         yield server
 
 

@@ -172,7 +172,7 @@ def test_every_landing_link_reaches_a_served_route(app_name, root, request):
 
 def test_landing_page_over_a_socket_with_a_prefix():
     port = free_port()
-    with ServerProcess(mockbin_argv(port, "--prefix", "/mock", "--workers", "1", "--threads", "1"), port):
+    with ServerProcess(mockbin_argv(port, "--prefix", "/mock", "--workers", "1", "--worker-class", "sync"), port):
         def get(path: str):
             raw = build_request("GET", path, [("Host", f"127.0.0.1:{port}")])
             return exchange("127.0.0.1", port, raw, "GET")

@@ -497,13 +497,13 @@ def test_limits_over_sockets(low_server):
     assert response.body == b"***" and 0.15 <= total < 1.5
 
 
-# -- streaming under mockbin's default worker (gthread: threads, keep-alive) ----
+# -- streaming under mockbin's default worker (gevent: keep-alive) ----
 
 
 @pytest.fixture(scope="module")
 def threaded_server():
     port = free_port()
-    with ServerProcess(mockbin_argv(port, "--threads", "2"), port) as server:
+    with ServerProcess(mockbin_argv(port), port) as server:
         yield server
 
 

@@ -280,7 +280,7 @@ def guarded_server():
     """mockbin under gunicorn, configured from the environment: allowlist and prefix."""
     port = free_port()
     env = {"MOCKBIN_ALLOWED_REDIRECT_DOMAINS": "example.com", "MOCKBIN_PREFIX": PREFIX}
-    with ServerProcess(mockbin_argv(port, "--workers", "1", "--threads", "1"), port, env) as server:
+    with ServerProcess(mockbin_argv(port, "--workers", "1", "--worker-class", "sync"), port, env) as server:
         yield server
 
 

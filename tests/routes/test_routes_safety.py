@@ -47,7 +47,7 @@ def test_by_default_base64_serves_the_decoded_script_as_html(live_pair):
 @pytest.fixture(scope="module")
 def safe() -> Iterator[ServerProcess]:
     port = free_port()
-    argv = mockbin_argv(port, "--workers", "1", "--threads", "2", "--safe-responses", "--stateful")
+    argv = mockbin_argv(port, "--workers", "1", "--safe-responses", "--stateful")
     with ServerProcess(argv, port) as server:
         yield server
 

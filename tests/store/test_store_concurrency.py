@@ -27,9 +27,8 @@ POSTS_PER_CLIENT = 500
 
 @pytest.fixture(scope="module", params=("memory", "sqlite", "redis"))
 def busy(request, tmp_path_factory):
-    """A server with 4 workers (memory: 1 worker, 8 threads) for the backend."""
-    extra = ("--threads", "8") if request.param == "memory" else ()
-    yield from start(request.param, str(tmp_path_factory.mktemp("busy")), *extra, workers=4)
+    """A server with 4 workers (memory: 1 worker, its connections concurrent greenlets) for the backend."""
+    yield from start(request.param, str(tmp_path_factory.mktemp("busy")), workers=4)
 
 
 def post_many(port: int, collection: str, count: int, client: int) -> List[Tuple[int, str]]:

@@ -48,7 +48,7 @@ def writer(port: int, client: int, stop: threading.Event, acked: List[Tuple[str,
 
 def test_acknowledged_writes_survive_sigkill(tmp_path):
     database = tmp_path / "durable.db"
-    args = ("--stateful", "--store", f"sqlite://{database}", "--workers", "2", "--threads", "4")
+    args = ("--stateful", "--store", f"sqlite://{database}", "--workers", "2")
     port = free_port()
     server = ServerProcess(mockbin_argv(port, *args), port).start()
     wait_healthy(port)

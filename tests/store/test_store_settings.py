@@ -91,7 +91,7 @@ def test_store_url_from_the_environment_fails_the_same_way():
 def test_several_workers_share_an_embedded_sqlite_file_by_default(tmp_path):
     port = free_port()
     env = {"MOCKBIN_STATEFUL": "1", "TMPDIR": str(tmp_path)}
-    with ServerProcess(mockbin_argv(port, "--workers", "2", "--threads", "1"), port, env=env):
+    with ServerProcess(mockbin_argv(port, "--workers", "2", "--worker-class", "sync"), port, env=env):
         wait_healthy(port)
         assert requests.get(f"http://127.0.0.1:{port}/__mockbin/health").json()["store"] == "sqlite"
         assert len(list(tmp_path.glob("mockbin-store-*/store.db"))) == 1

@@ -122,6 +122,6 @@ LOW_SIZE = "1000"
 def low_limit_argv(port: int) -> List[str]:
     """A mockbin with tiny limits, so tests reach their edges in a fraction of a second."""
     return mockbin_argv(
-        port, "--workers", "1", "--threads", "1",
+        port, "--workers", "1", "--worker-class", "sync",
         "--max-duration", LOW_DURATION, "--max-generated-size", LOW_SIZE,
     )

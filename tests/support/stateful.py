@@ -157,7 +157,7 @@ def start(backend: str, directory: str, *extra: str, workers: int = 2, mount: st
     """Run a stateful server for *backend* until the generator is closed."""
     args, prefix = store_args(backend, directory, workers)
     port = free_port()
-    argv = mockbin_argv(port, "--stateful", "--threads", "4", *args, *extra)
+    argv = mockbin_argv(port, "--stateful", *args, *extra)
     try:
         with ServerProcess(argv, port) as server:
             wait_healthy(port, mount)

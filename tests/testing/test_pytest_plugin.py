@@ -435,7 +435,7 @@ def test_httpbin_fixtures_step_aside_for_pytest_httpbin(pytester, run):
 def sidecar():
     """mockbin under gunicorn, as a docker-compose service would run it, journal on."""
     port = free_port()
-    with ServerProcess(mockbin_argv(port, "--journal", "--workers", "1", "--threads", "4"), port) as server:
+    with ServerProcess(mockbin_argv(port, "--journal", "--workers", "1"), port) as server:
         yield server
 
 
@@ -471,7 +471,7 @@ def test_sidecar_unreachable_is_a_clear_error(pytester, run, monkeypatch):
 
 def test_sidecar_without_journal_says_how_to_turn_it_on(pytester, run, monkeypatch):
     port = free_port()
-    with ServerProcess(mockbin_argv(port, "--workers", "1", "--threads", "1"), port) as server:
+    with ServerProcess(mockbin_argv(port, "--workers", "1", "--worker-class", "sync"), port) as server:
         monkeypatch.setenv("MOCKBIN_URL", server.url)
         pytester.makepyfile(test_x="def test_x(mockbin):\n    mockbin.requests\n")
         result = run()
@@ -534,7 +534,7 @@ def test_the_token_is_never_shown_in_a_settings_repr():
 @pytest.fixture(scope="module")
 def token_sidecar():
     port = free_port()
-    argv = mockbin_argv(port, "--journal", "--workers", "1", "--threads", "4", "--admin-token", "side-token")
+    argv = mockbin_argv(port, "--journal", "--workers", "1", "--admin-token", "side-token")
     with ServerProcess(argv, port) as server:
         yield server
 
