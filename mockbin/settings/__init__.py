@@ -341,9 +341,11 @@ class Settings:
         1, "Number of worker processes.", parse_int, _at_least(1), "N"
     )
     threads: int = setting(
-        16,
-        "Threads per worker that run requests: the gthread worker's, granian's blocking "
-        "threads. The gevent worker needs none (a greenlet per connection), sync runs one.",
+        1,
+        "Threads per worker that run requests: the gthread worker's pool, granian's blocking "
+        "threads. Each slow request (/delay, /drip) holds one; more threads cost granian "
+        "throughput (they share the GIL). The gevent worker needs none (a greenlet per "
+        "connection), sync runs one.",
         parse_int,
         _at_least(1),
         "N",
