@@ -44,9 +44,11 @@ wrk.headers["User-Agent"] = "bench/1.0"
 
 def server_commands(workers: int, threads: int) -> Dict[str, List[str]]:
     common = ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning"]
+    # gunicorn picks gthread itself when threads > 1; mockbin serve names its worker.
+    worker = ["--worker-class", "sync" if threads == 1 else "gthread"]
     return {
         "httpbin": [sys.executable, "-m", "gunicorn", "httpbin:app", *gunicorn_control_socket_flags(), *common],
-        "mockbin": [sys.executable, "-m", "mockbin", "serve", *common],
+        "mockbin": [sys.executable, "-m", "mockbin", "serve", *common, *worker],
     }
 
 

@@ -107,7 +107,7 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     port = free_port()
     command = [sys.executable, "-m", "mockbin", "serve", "--port", str(port), "--journal",
-               "--journal-size", str(max(args.requests, 1)), "--workers", "1", "--threads", "1",
+               "--journal-size", str(max(args.requests, 1)), "--workers", "1", "--worker-class", "sync",
                "--log-level", "warning", "--no-access-log", *args.serve_args]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
     try:

@@ -336,8 +336,13 @@ def main() -> None:
     parser.add_argument("--src", help="run mockbin from this source tree (PYTHONPATH)")
     parser.add_argument("--server", choices=("mockbin", "httpbin"), default="mockbin")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--worker-class", default=None,
+                        help="mockbin's gunicorn worker (default sync; omitted with --src, where "
+                             "an older checkout picks sync from --threads 1)")
     args = parser.parse_args()
     size = parse_size(args.size)
+    worker = args.worker_class or ("" if args.src else "sync")
+    worker_args = ["--worker-class", worker] if worker and args.server == "mockbin" else []
     tmp = tempfile.mkdtemp(prefix="bench-memory-")
     db = os.path.join(tmp, "store.db")
     multipart, multipart_type = multipart_body(size)
@@ -367,11 +372,11 @@ def main() -> None:
     if args.server == "httpbin":
         names = [n for n in names if n in ECHO_SCENARIOS or n == "cycle"]
     results = []
-    print(f"{args.server} from {args.src or 'this checkout'}; gunicorn, 1 sync worker; worker RSS deltas")
+    print(f"{args.server} from {args.src or 'this checkout'}; gunicorn, 1 {worker or 'sync'} worker; worker RSS deltas")
     for name in names:
         extra, scenario = scenarios[name]
         try:
-            result = run_scenario(name, args.server, args.src, extra, scenario)
+            result = run_scenario(name, args.server, args.src, [*worker_args, *extra], scenario)
         except Exception as exc:  # a crashed or killed worker is a result too
             result = Result(name, 0, 0, 0, 0.0, f"failed: {exc!r}")
         print(result.line(), flush=True)

@@ -97,7 +97,7 @@ def rss_mib(server: ServerProcess) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=16, help="granian's blocking threads (mockbin's --threads)")
+    parser.add_argument("--threads", type=int, default=1, help="granian's blocking threads (mockbin's --threads; its default is 1)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)

@@ -14,7 +14,7 @@ with what is in flight: several large echoes at once weigh tens of MiB).
 
     python benchmarks/bench_soak.py                     # 60 s, mockbin serve defaults + --stateful
     python benchmarks/bench_soak.py --duration 20 --clients 2
-    python benchmarks/bench_soak.py --threads 1         # the sync worker
+    python benchmarks/bench_soak.py --worker-class sync # another gunicorn worker
     python benchmarks/bench_soak.py --src /tmp/mockbin-base --legacy-args   # another checkout
 """
 
@@ -137,7 +137,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--warmup", type=float, default=20.0, help="seconds before the reference RSS is taken")
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--threads", default=None, help="gunicorn threads (default: mockbin serve's)")
+    parser.add_argument("--worker-class", default=None, help="gunicorn worker (default: mockbin serve's)")
+    parser.add_argument("--threads", default=None, help="threads per worker (default: mockbin serve's)")
     parser.add_argument("--workers", default=None)
     parser.add_argument("--src", help="run mockbin from this source tree (PYTHONPATH)")
     parser.add_argument("--legacy-args", action="store_true", help="a checkout without --max-json-values & co.")
@@ -146,6 +147,7 @@ def main() -> None:
 
     port = free_port()
     extra = ["--stateful"] + (["--threads", args.threads] if args.threads else []) + (["--workers", args.workers] if args.workers else [])
+    extra += ["--worker-class", args.worker_class] if args.worker_class else []
     env = {"PYTHONPATH": args.src} if args.src else {}
     if args.src:
         os.chdir(args.src)  # python -m puts the working directory first on sys.path

@@ -6,8 +6,8 @@ target, sends every case on its own connection, and prints per case the
 status, whether the connection closed, and at the end how many answers were
 5xx and whether anything got stored under the corpus path.
 
-    python benchmarks/hostile_report.py                      # gthread worker, journal off
-    python benchmarks/hostile_report.py --threads 1 --journal
+    python benchmarks/hostile_report.py                      # default worker (gevent), journal off
+    python benchmarks/hostile_report.py --worker-class sync --journal
     python benchmarks/hostile_report.py --src /tmp/mockbin-base --legacy-args
 """
 
@@ -32,12 +32,15 @@ LEGACY_ARGS = ("--stateful", "--max-body-size", "64KiB")  # a checkout without t
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--src", help="run mockbin from this source tree (PYTHONPATH)")
-    parser.add_argument("--threads", default="4")
+    parser.add_argument("--worker-class", default=None, help="gunicorn worker (default: mockbin serve's)")
+    parser.add_argument("--threads", default="4", help="threads per worker (the gthread worker's pool)")
     parser.add_argument("--journal", action="store_true")
     parser.add_argument("--legacy-args", action="store_true", help="only --stateful and --max-body-size")
     args = parser.parse_args()
     port = free_port()
     extra = list(LEGACY_ARGS if args.legacy_args else SERVER_ARGS) + ["--threads", args.threads]
+    if args.worker_class:
+        extra += ["--worker-class", args.worker_class]
     if args.journal:
         extra.append("--journal")
     env = {"PYTHONPATH": args.src} if args.src else {}
