@@ -59,8 +59,18 @@ HOP_BY_HOP = frozenset(
 _CONTRADICTORY = b"Contradictory scheme headers"
 
 
+_date_cache: Tuple[int, str] = (0, "")
+
+
 def _http_date() -> str:
-    return email.utils.formatdate(time.time(), usegmt=True)
+    """The ``Date`` value, as gunicorn writes it; formatted once per second (the value's resolution)."""
+    global _date_cache
+    now = int(time.time())
+    second, text = _date_cache
+    if second != now:
+        text = email.utils.formatdate(now, usegmt=True)
+        _date_cache = (now, text)
+    return text
 
 
 def scheme_of(environ: Dict[str, Any], base: str) -> Optional[str]:
@@ -90,6 +100,8 @@ def raw_uri(environ: Dict[str, Any]) -> str:
 
 def closes(environ: Dict[str, Any], headers: List[Tuple[str, str]], status: int) -> bool:
     """Whether gunicorn would close the connection after this answer."""
+    if "HTTP_CONNECTION" not in environ and environ.get("SERVER_PROTOCOL") != "HTTP/1.0":
+        return False  # HTTP/1.1 keeps the connection unless asked (or unframed on HTTP/1.0)
     tokens = {token.strip().lower() for token in environ.get("HTTP_CONNECTION", "").split(",")}
     if environ.get("SERVER_PROTOCOL") == "HTTP/1.0":
         if "keep-alive" not in tokens:
