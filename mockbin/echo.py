@@ -155,13 +155,13 @@ def data(request: Request) -> Union[str, LargeText]:
 
 
 def json(request: Request) -> Any:
-    """The body parsed as JSON (None when it is not), within ``--max-json-values``."""
+    """The body parsed as JSON (None when it is not), within ``--max-json-values`` and ``--max-json-expansion``."""
     raw = body(request)
     if not _MAY_BE_JSON.match(raw) or (len(raw) > JSON_PROBE and not probably_json(raw)):
         return None  # what json.loads would conclude, without decoding a large body first
-    limit = settings_of(request.environ).max_json_values
-    if len(raw) > limit:  # a text holds fewer values than bytes: small bodies need no count
-        check_json(raw, limit)
+    settings = settings_of(request.environ)
+    if len(raw) > settings.max_json_values or len(raw) >= LARGE:  # a text holds fewer values than bytes
+        check_json(raw, settings.max_json_values, settings.max_json_expansion)
     value = loads_or_none(raw)
     if len(raw) >= LARGE and isinstance(value, (dict, list)):
         return EncodedLater(value)  # written while sent: the answer is never held whole

@@ -24,8 +24,11 @@ workers in ``mockbin.serving.workers``, the pytest plugin's live server) are
 here too, so that one definition decides what a well-framed body is.
 
 JSON bodies get a second budget (:func:`check_json`): ``--max-json-values``
-caps how many values a body that mockbin parses may hold, because the
-parsed form of a dense JSON text costs up to fifty times its size.
+caps how many values a body that mockbin parses may hold, and
+``--max-json-expansion`` how much memory its parsed form may take against
+its size (estimated on the bytes, :meth:`JSONShape.parsed_size`): the parsed
+form of a text made of tiny arrays, objects or strings costs twenty-five
+times its size and more.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Dict, Iterator, List, Optional
 
 from werkzeug.exceptions import ClientDisconnected, NotImplemented
@@ -308,41 +312,115 @@ def json_values_at_most(text: bytes) -> int:
 
 _KEPT = b'",:[]{}'
 _DROPPED = bytes(c for c in range(256) if c not in _KEPT)
+_BLANKS = b" \t\n\r"
+#: Structure and quotes stay, blanks go, every other byte becomes ``0``.
+_TOKENS = bytes(c if c in _KEPT else ord("0") for c in range(256))
 _WINDOW = 64 * 1024
 
 
-def _structure(text: bytes) -> Iterator[bytes]:
-    """The structure of the JSON *text* outside its strings (only ``, : [ ] { }``), in windows.
-
-    Escaped backslashes and quotes are removed first, so the remaining
-    quotes alternate open/close; then everything but quotes and structure is
-    dropped, and the rest is read in windows of bounded size, keeping what
-    lies outside strings.  All of it C-speed byte operations, and the
-    memory of a window at a time.
-    """
+def _unescaped(text: bytes) -> bytes:
+    """*text* without escaped backslashes and quotes: the quotes left alternate open/close."""
     if b"\\" in text:
         text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
-    reduced = text.translate(None, _DROPPED)
+    return text
+
+
+def _tokens(text: bytes) -> bytes:
+    """*text*'s quotes and structure (``" , : [ ] { }``), every other byte as ``0``, no blanks."""
+    return _unescaped(text).translate(_TOKENS, _BLANKS)
+
+
+def _reduced(text: bytes) -> bytes:
+    """*text*'s quotes and structure (``" , : [ ] { }``) alone."""
+    return _unescaped(text).translate(None, _DROPPED)
+
+
+def _structure(reduced: bytes) -> Iterator[bytes]:
+    """The parts of *reduced* (:func:`_reduced` or :func:`_tokens` of a JSON text) outside strings, in windows.
+
+    The text is read in windows of bounded size, keeping what lies outside
+    strings; a string leaves a ``0`` (so that ``["a"]`` reads as an array
+    with an item).  All of it C-speed byte operations, and the memory of a
+    window at a time.
+    """
     inside = False
     for start in range(0, len(reduced), _WINDOW):
         pieces = reduced[start : start + _WINDOW].split(b'"')
-        yield b"".join(pieces[1::2] if inside else pieces[0::2])
+        yield b"0".join(pieces[1::2] if inside else pieces[0::2])
         if len(pieces) % 2 == 0:  # an odd number of quotes: the window ends in the other state
             inside = not inside
 
 
-def json_values(text: bytes) -> int:
-    """The number of values (member names included) in the JSON *text*, in bounded memory.
+@dataclass(frozen=True)
+class JSONShape:
+    """What a JSON text is made of, counted on its bytes (strings' contents left out)."""
 
-    Marks inside strings are left out of the count and empty containers
-    count once.  Not a parser: for invalid JSON the figure is merely some
-    count, which is all a budget needs (invalid JSON does not get parsed far).
+    values: int  #: every value, member names included
+    arrays: int  #: arrays with items
+    empty_arrays: int
+    empty_objects: int
+    objects: int  #: objects with members
+    members: int
+    strings: int  #: member names included
+    short_strings: int  #: string values (not names) of at most one byte: shared, they cost nothing
+
+    def parsed_size(self) -> int:
+        """An estimate of the bytes CPython's parsed form of the text takes (64-bit, 3.9 to 3.13).
+
+        Each value is a pointer in its container (9 bytes with the lists'
+        growth); an empty array costs 56 bytes, one with items 88 (room for
+        four), an empty object 64, an object with members 170 and 14 more
+        per member (a small dict: 184 bytes up to five members, 464 at
+        twenty).  A string value costs its header (about 50 bytes; its
+        characters are counted by the body's own size), unless it is empty
+        or one ASCII character (the interpreter shares those).  Member names
+        repeat across records and the parser shares them, so they cost
+        nothing more -- unless objects hold many members each (a large map),
+        whose names are all distinct: then a name costs its header too, and
+        its entry in a large table (130 bytes in all).  Numbers cost at most
+        32 bytes, never more than ten times their text.
+        """
+        per_member = 130 if self.members > 16 * self.objects else 14
+        costly_strings = max(self.strings - self.members - self.short_strings, 0)
+        return (
+            9 * self.values + 88 * self.arrays + 56 * self.empty_arrays + 64 * self.empty_objects
+            + 170 * self.objects + per_member * self.members + 50 * costly_strings
+        )
+
+
+def json_shape(text: bytes) -> JSONShape:
+    """The :class:`JSONShape` of the JSON *text*, in bounded memory and at C speed.
+
+    Marks inside strings are left out and empty containers count as one
+    value.  Not a parser: for invalid JSON the figures are merely some
+    counts, which is all a budget needs (invalid JSON does not get parsed far).
     """
-    marks = empty = 0
-    for outside in _structure(text):
+    tokens = _tokens(text)
+    short_strings = sum(tokens.count(short) for short in (b'""', b'"0"'))
+    short_strings -= sum(tokens.count(short) for short in (b'"":', b'"0":'))  # names
+    marks = opened_arrays = opened_objects = empty_arrays = empty_objects = members = 0
+    for outside in _structure(tokens):
         marks += sum(outside.count(mark) for mark in _VALUE_MARKS)
-        empty += outside.count(b"[]") + outside.count(b"{}")
-    return 1 + marks - empty
+        opened_arrays += outside.count(b"[")
+        opened_objects += outside.count(b"{")
+        empty_arrays += outside.count(b"[]")
+        empty_objects += outside.count(b"{}")
+        members += outside.count(b":")
+    return JSONShape(
+        values=1 + marks - empty_arrays - empty_objects,
+        arrays=opened_arrays - empty_arrays,
+        empty_arrays=empty_arrays,
+        empty_objects=empty_objects,
+        objects=opened_objects - empty_objects,
+        members=members,
+        strings=tokens.count(b'"') // 2,
+        short_strings=short_strings,
+    )
+
+
+def json_values(text: bytes) -> int:
+    """The number of values (member names included) in the JSON *text*, in bounded memory."""
+    return json_shape(text).values
 
 
 _OPENING = frozenset(b"[{")
@@ -355,7 +433,7 @@ def json_depth(text: bytes, stop_above: Optional[int] = None) -> int:
     With *stop_above*, counting stops as soon as the depth passes it.
     """
     depth = deepest = 0
-    for outside in _structure(text):
+    for outside in _structure(_reduced(text)):
         for byte in outside:
             if byte in _OPENING:
                 depth += 1
@@ -393,6 +471,22 @@ def json_too_large(limit: int, what: str = "The JSON request body") -> Problem:
     )
 
 
+def json_too_expansive(size: int, estimate: int, expansion: int, what: str = "The JSON request body") -> Problem:
+    return Problem(
+        "json-too-large",
+        f"{what} ({size} bytes) would take about {estimate // 1024 // 1024} MiB of memory once parsed, "
+        f"more than {expansion} times its size (the limit set by {describe('max_json_expansion')}): "
+        "its values are mostly tiny arrays, objects or strings. Send it in a denser shape, or raise the limit.",
+        limit=expansion,
+    )
+
+
+#: A JSON text whose parsed form is estimated below this is parsed whatever its shape.
+JSON_MEMORY_FLOOR = 8 * 1024 * 1024
+#: No JSON text's :meth:`JSONShape.parsed_size` exceeds this many bytes per byte of text.
+_MOST_PER_BYTE = 64
+
+
 #: How much of an over-budget body is parsed to tell JSON from text that merely starts like it.
 JSON_PROBE = 64 * 1024
 _CONTAINER_START = re.compile(rb"[ \t\n\r]*[\[{]")
@@ -419,20 +513,45 @@ def probably_json(text: bytes) -> bool:
     return True
 
 
-def over_json_budget(text: bytes, limit: int) -> bool:
-    """Whether *text* is a JSON document with more than *limit* values (cheap checks first).
+def json_budget_problem(
+    text: bytes, limit: int, expansion: int = 0, what: str = "The JSON request body"
+) -> Optional[Problem]:
+    """The 413 ``json-too-large`` problem when *text* is JSON past the budget, else None (cheap checks first).
 
-    Only arrays and objects hold more than one value; a count bounds the
-    values from above, an exact count (strings' contents left out) settles
-    it, and a parse of the first bytes tells JSON from text that only starts
-    with a bracket.  Invalid UTF-8 is not JSON.
+    The budget: at most *limit* values, and (with *expansion*) a parsed form
+    estimated at most *expansion* times the text's size, or below
+    :data:`JSON_MEMORY_FLOOR`.  Only arrays and objects hold more than one
+    value; a count bounds the values from above, counts outside strings
+    settle it, and a parse of the first bytes tells JSON from text that only
+    starts with a bracket.  Invalid UTF-8 is not JSON.
     """
-    if json_values_at_most(text) <= limit or not _CONTAINER_START.match(text):
-        return False
-    return json_values(text) > limit and probably_json(text)
+    if not _CONTAINER_START.match(text):
+        return None
+    too_many = json_values_at_most(text) > limit
+    too_expansive = expansion > 0 and len(text) * _MOST_PER_BYTE > max(JSON_MEMORY_FLOOR, expansion * len(text))
+    if not (too_many or too_expansive):
+        return None
+    shape = json_shape(text)
+    problem: Optional[Problem] = None
+    if shape.values > limit:
+        problem = json_too_large(limit, what)
+    elif expansion > 0:
+        estimate = shape.parsed_size()
+        if estimate > max(JSON_MEMORY_FLOOR, expansion * len(text)):
+            problem = json_too_expansive(len(text), estimate, expansion, what)
+    return problem if problem is not None and probably_json(text) else None
 
 
-def check_json(text: bytes, limit: int, what: str = "The JSON request body") -> None:
-    """Raise a 413 ``json-too-large`` problem when *text* is JSON holding more than *limit* values."""
-    if over_json_budget(text, limit):
-        raise json_too_large(limit, what)
+def over_json_budget(text: bytes, limit: int, expansion: int = 0) -> bool:
+    """Whether *text* is a JSON document past the budget (see :func:`json_budget_problem`)."""
+    return json_budget_problem(text, limit, expansion) is not None
+
+
+def check_json(text: bytes, limit: int, expansion: int = 0, what: str = "The JSON request body") -> None:
+    """Raise the 413 ``json-too-large`` problem when *text* is JSON past the budget."""
+    problem = json_budget_problem(text, limit, expansion, what)
+    if problem is not None:
+        try:
+            raise problem
+        finally:
+            del problem  # the traceback holds this frame: no cycle keeping the body alive

@@ -80,9 +80,9 @@ KINDS: Dict[str, Kind] = {
     ),
     "json-too-large": Kind(
         413,
-        "JSON body holds too many values",
+        "JSON body too large once parsed",
         "a JSON body that mockbin parses (echo `json`, stateful `POST` and `PATCH`, a patch result) "
-        "over `--max-json-values`",
+        "over `--max-json-values`, or whose parsed form would pass `--max-json-expansion`",
     ),
     "json-too-deep": Kind(
         413,

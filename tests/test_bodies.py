@@ -14,15 +14,17 @@ import gc
 import io
 import json
 import socket
+import tracemalloc
 import weakref
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 from werkzeug.test import EnvironBuilder
 
-from mockbin import create_app, echo
-from mockbin.limits import BodyInput, body_failure, guard, json_depth, json_values
+from mockbin import create_app, echo, limits
+from mockbin.limits import BodyInput, body_failure, guard, json_budget_problem, json_depth, json_shape, json_values
 from mockbin.problems import Problem
 from mockbin.serving import workers
 from mockbin.settings import Settings
@@ -214,6 +216,7 @@ def test_text_that_only_starts_like_json_is_echoed_as_httpbin_does(budget_server
 
 JSON_TEXTS = [
     b"1", b"[]", b"{}", b"[[], {}, [ ], { }]", b'{"a": [1, {"b": null}], "c": "x,y:[{"}',
+    b"[0]", b'["a"]', b'[[0], ["x"], [ "" ], {"a": ["b"]}, [true], [null]]',
     b'["\\"", "\\\\", "\\\\\\"", "[", "{"]', b'{"nested": {"deeper": [[[{"deepest": [1, 2, 3]}]]]}}',
     json.dumps({"k%d" % i: [i, {"v": "s,%d" % i}] for i in range(200)}).encode(),
 ]
@@ -224,6 +227,90 @@ def test_counting_without_parsing_agrees_with_the_parsed_value(text):
     values, depth = measure(json.loads(text))
     assert json_values(text) == values
     assert json_depth(text) == depth
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=40,
+)
+
+
+@given(value=JSON_VALUES, indent=st.sampled_from([None, 0, 2]))
+@hypothesis_settings(max_examples=120, deadline=None)
+def test_counting_agrees_with_the_parser_on_any_json(value, indent):
+    text = json.dumps(value, indent=indent).encode()
+    assert (json_values(text), json_depth(text)) == measure(json.loads(text))
+
+
+# The parsed size of a JSON text depends on its shape, not its size: the estimate taken on the
+# bytes must follow what the interpreter really allocates (tracemalloc's count, not a timing).
+SHAPES = {
+    "numbers": b"[" + b"0," * 99_999 + b"0]",
+    "records": json.dumps([{"id": i, "name": f"item-{i}", "tags": ["a", "b"], "ok": True} for i in range(20_000)]).encode(),
+    "empty objects": b"[" + b"{}," * 99_999 + b"{}]",
+    "tiny records": b"[" + b'{"a":1},' * 99_999 + b'{"a":1}]',
+    "one-item arrays": b"[" + b"[0]," * 99_999 + b"[0]]",
+    "short strings": b"[" + b'"ab",' * 99_999 + b'"ab"]',
+    "a large map": json.dumps({f"k{i}": 0 for i in range(100_000)}).encode(),
+}
+
+
+def parsed_peak(text: bytes) -> int:
+    tracemalloc.start()
+    try:
+        value = json.loads(text)
+        del value
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_the_parsed_size_estimate_follows_the_interpreter(name, monkeypatch):
+    text = SHAPES[name]
+    estimate, actual = json_shape(text).parsed_size(), parsed_peak(text)
+    assert 0.7 * actual <= estimate <= 1.6 * actual, (estimate / len(text), actual / len(text))
+    # and so the budget of 10 times the size refuses exactly the shapes that cost more
+    # (these texts are small: the parsed size always allowed is lowered below theirs)
+    monkeypatch.setattr(limits, "JSON_MEMORY_FLOOR", 1024 * 1024)
+    if actual > 12 * len(text):
+        assert json_budget_problem(text, 10**9, 10) is not None
+    if actual < 8 * len(text):
+        assert json_budget_problem(text, 10**9, 10) is None
+
+
+@pytest.fixture(scope="module")
+def expansion_server() -> Iterator[str]:
+    port = free_port()
+    with ServerProcess(mockbin_argv(port, "--stateful"), port) as running:  # the default budgets
+        yield running.url
+
+
+TINY_CONTAINERS = b'{"rows": [' + b'{"a":1},' * 99_999 + b'{"a":1}]}'  # 0.8 MB, about 25 times that parsed
+RECORDS = SHAPES["records"]  # 1.3 MB, about 6 times that parsed
+
+
+@pytest.mark.parametrize("path", ["/post", "/anything/x", "/items"])  # fast lane, Flask, the store
+def test_json_that_would_parse_past_ten_times_its_size_is_413(expansion_server, path):
+    answer = requests.post(expansion_server + path, data=TINY_CONTAINERS, headers={"Content-Type": "application/json"}, timeout=30)
+    assert answer.status_code == 413
+    problem = answer.json()
+    assert problem["type"] == "urn:mockbin:problem:json-too-large" and problem["limit"] == 10
+    assert "--max-json-expansion" in problem["detail"] and "MOCKBIN_MAX_JSON_EXPANSION" in problem["detail"]
+    assert requests.get(expansion_server + "/items", timeout=10).status_code == 404  # nothing stored
+
+
+def test_json_in_a_dense_shape_is_parsed_and_echoed(expansion_server):
+    answer = requests.post(expansion_server + "/post", data=RECORDS, headers={"Content-Type": "application/json"}, timeout=30)
+    assert answer.status_code == 200 and answer.json()["json"] == json.loads(RECORDS)
+
+
+def test_the_expansion_limit_can_be_lifted():
+    port = free_port()
+    with ServerProcess(mockbin_argv(port, "--max-json-expansion", "0"), port) as running:
+        answer = requests.post(running.url + "/post", data=TINY_CONTAINERS, headers={"Content-Type": "application/json"}, timeout=30)
+    assert answer.status_code == 200 and len(answer.json()["json"]["rows"]) == 100_000
 
 
 # -- streamed echo == in-memory echo ---------------------------------------------------------
@@ -269,7 +356,7 @@ REQUESTS = [
     ("POST", "/post", b"abc", "text/plain"),  # fast lane
     ("POST", "/anything", b"abc", "text/plain"),  # Flask
     ("POST", "/post", b"x" * 5000, "text/plain"),  # 413 (limit below)
-    ("POST", "/post", b"[" + b"0," * 3000 + b"0]", "application/json"),  # 413 json-too-large
+    ("POST", "/post", b"[" + b"0," * 1500 + b"0]", "application/json"),  # 413 json-too-large (within 4096 bytes)
     ("POST", "/items", b'{"a": 1}', "application/json"),  # stateful 201
     ("PATCH", "/missing/1", b'{"a": 1}', "application/merge-patch+json"),  # stateful 404
     ("GET", "/status/418", b"a", "text/plain"),  # a route that ignores the body

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from support.doc_examples import check_page
+from support.inner_pytest import UNRELATED_PLUGINS
 from support.servers import ServerProcess, free_port, mockbin_argv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,5 +88,5 @@ def test_readme_pytest_example_passes_against_the_readme_sidecar(pytester: pytes
         pytester.makepyfile(test_readme_example=example.group(1))
         url = compose["services"]["tests"]["environment"]["MOCKBIN_URL"].replace("mockbin:8080", f"127.0.0.1:{port}")
         pytester._monkeypatch.setenv("MOCKBIN_URL", url)
-        result = pytester.runpytest_subprocess("-p", "no:xdist", "-p", "no:cacheprovider")
+        result = pytester.runpytest_subprocess("-p", "no:xdist", "-p", "no:cacheprovider", *UNRELATED_PLUGINS)
     result.assert_outcomes(passed=1)

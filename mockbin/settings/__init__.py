@@ -401,6 +401,17 @@ class Settings:
         "N",
         group="limits",
     )
+    max_json_expansion: int = setting(
+        10,
+        "Most memory the parsed form of a JSON body may take, as a multiple of the body's size, "
+        "where mockbin parses it (estimated from the body's bytes; a parsed form under 8 MiB is always "
+        "allowed). More get 413: a text made of tiny arrays, objects or strings costs 25 times its "
+        "size once parsed. 0: no such limit.",
+        parse_int,
+        _at_least(0),
+        "N",
+        group="limits",
+    )
 
     # -- dynamic data and extras (routes/dynamic.py, routes/extras.py) --
     max_duration: float = setting(

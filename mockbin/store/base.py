@@ -91,9 +91,9 @@ def etag_of(body: bytes, content_type: str) -> str:
 
 @dataclass(frozen=True)
 class Budget:
-    """How much JSON the store parses: values (member names included) and nesting depth.
+    """How much JSON the store parses: values (member names included), memory and nesting depth.
 
-    ``--max-json-values`` and ``--store-max-depth``; both are checked on the
+    ``--max-json-values``, ``--max-json-expansion`` and ``--store-max-depth``; all are checked on the
     bytes, before a document is parsed (``mockbin.limits``), so nothing in
     the store ever builds, copies or walks a document past them -- and no
     recursion (the json module's, ``copy.deepcopy``'s, jsonpatch's) goes
@@ -102,14 +102,15 @@ class Budget:
 
     values: int
     depth: int
+    expansion: int = 0  #: ``--max-json-expansion`` (0: none)
 
     def fits(self, body: bytes) -> bool:
         """Whether *body* (JSON or not) is within the budget."""
-        return not over_json_budget(body, self.values) and not json_deeper_than(body, self.depth)
+        return not over_json_budget(body, self.values, self.expansion) and not json_deeper_than(body, self.depth)
 
     def check(self, body: bytes, what: str) -> None:
         """413 ``json-too-large`` / ``json-too-deep`` when *body* looks like JSON and is past the budget."""
-        check_json(body, self.values, what)
+        check_json(body, self.values, self.expansion, what)
         if json_deeper_than(body, self.depth) and probably_json(body):
             raise json_too_deep(self.depth, what)
 

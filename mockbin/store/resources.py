@@ -73,8 +73,8 @@ def is_json_type(content_type: str) -> bool:
 
 
 def budget_of(settings: Settings) -> Budget:
-    """How much JSON the stateful mode parses (``--max-json-values``, ``--store-max-depth``)."""
-    return Budget(settings.max_json_values, settings.store_max_depth)
+    """How much JSON the stateful mode parses (``--max-json-values``, ``--max-json-expansion``, ``--store-max-depth``)."""
+    return Budget(settings.max_json_values, settings.store_max_depth, settings.max_json_expansion)
 
 
 _OBJECT_START = re.compile(rb"[ \t\n\r]*\{")

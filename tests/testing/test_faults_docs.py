@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from support.inner_pytest import UNRELATED_PLUGINS
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "faults.md"
 
 
@@ -31,7 +33,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
 
 def test_the_retry_example_passes(project):
     project.makepyfile(test_retry=example())
-    project.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error").assert_outcomes(passed=1)
+    project.runpytest_subprocess("-p", "no:cacheprovider", *UNRELATED_PLUGINS, "-W", "error").assert_outcomes(passed=1)
 
 
 def test_the_example_catches_a_client_without_idempotency_key(project):
@@ -39,6 +41,6 @@ def test_the_example_catches_a_client_without_idempotency_key(project):
                           headers={"Idempotency-Key": '"order-7f3a"'}, timeout=5)""", ", timeout=5)")
     assert without_key != example()
     project.makepyfile(test_retry=without_key)
-    result = project.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error")
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", *UNRELATED_PLUGINS, "-W", "error")
     result.assert_outcomes(failed=1)
     assert "Idempotent-Replayed" in result.stdout.str()

@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from support.inner_pytest import UNRELATED_PLUGINS
 from support.servers import ServerProcess, free_port, mockbin_argv
 
 # Leaves nothing behind: checked after the session's fixtures are torn down.
@@ -50,7 +51,7 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.delenv(name)
 
     def runner(*args: str) -> pytest.RunResult:
-        return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error", "-s", *args)
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *UNRELATED_PLUGINS, "-W", "error", "-s", *args)
 
     return runner
 
