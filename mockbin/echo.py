@@ -160,8 +160,7 @@ def json(request: Request) -> Any:
     if not _MAY_BE_JSON.match(raw) or (len(raw) > JSON_PROBE and not probably_json(raw)):
         return None  # what json.loads would conclude, without decoding a large body first
     settings = settings_of(request.environ)
-    if len(raw) > settings.max_json_values or len(raw) >= LARGE:  # a text holds fewer values than bytes
-        check_json(raw, settings.max_json_values, settings.max_json_expansion)
+    check_json(raw, settings.max_json_values, settings.max_json_expansion)
     value = loads_or_none(raw)
     if len(raw) >= LARGE and isinstance(value, (dict, list)):
         return EncodedLater(value)  # written while sent: the answer is never held whole

@@ -525,11 +525,14 @@ def json_budget_problem(
     settle it, and a parse of the first bytes tells JSON from text that only
     starts with a bracket.  Invalid UTF-8 is not JSON.
     """
-    if not _CONTAINER_START.match(text):
+    size = len(text)
+    allowance = max(JSON_MEMORY_FLOOR, expansion * size)
+    # A text holds fewer values than bytes, and no shape parses past _MOST_PER_BYTE: most bodies
+    # are settled by their size alone.
+    may_be_expansive = expansion > 0 and size * _MOST_PER_BYTE > allowance
+    if (size <= limit and not may_be_expansive) or not _CONTAINER_START.match(text):
         return None
-    too_many = json_values_at_most(text) > limit
-    too_expansive = expansion > 0 and len(text) * _MOST_PER_BYTE > max(JSON_MEMORY_FLOOR, expansion * len(text))
-    if not (too_many or too_expansive):
+    if json_values_at_most(text) <= limit and not may_be_expansive:
         return None
     shape = json_shape(text)
     problem: Optional[Problem] = None
@@ -537,8 +540,8 @@ def json_budget_problem(
         problem = json_too_large(limit, what)
     elif expansion > 0:
         estimate = shape.parsed_size()
-        if estimate > max(JSON_MEMORY_FLOOR, expansion * len(text)):
-            problem = json_too_expansive(len(text), estimate, expansion, what)
+        if estimate > allowance:
+            problem = json_too_expansive(size, estimate, expansion, what)
     return problem if problem is not None and probably_json(text) else None
 
 
