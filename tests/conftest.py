@@ -9,6 +9,7 @@ import pytest
 
 from support.servers import (
     DEFAULT_WORKER_FOR_ORACLE, LOW_DURATION, LOW_SIZE, ServerProcess, free_port, low_limit_argv, mockbin_argv,
+    pair_worker_args,
     oracle_argv,
 )
 
@@ -42,8 +43,9 @@ def live_pair() -> Iterator[Tuple[ServerProcess, ServerProcess]]:
     ``Connection``) must agree.
     """
     oracle_port, port = free_port(), free_port()
-    oracle = ServerProcess(oracle_argv(oracle_port, *DEFAULT_WORKER_FOR_ORACLE), oracle_port)
-    mine = ServerProcess(mockbin_argv(port), port)
+    other_worker = pair_worker_args()  # MOCKBIN_TEST_WORKER_CLASS: both sides under another worker
+    oracle = ServerProcess(oracle_argv(oracle_port, *(other_worker or DEFAULT_WORKER_FOR_ORACLE)), oracle_port)
+    mine = ServerProcess(mockbin_argv(port, *other_worker), port)
     with oracle, mine:
         yield oracle, mine
 

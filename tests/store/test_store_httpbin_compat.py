@@ -17,7 +17,7 @@ from mockbin import create_app
 from mockbin.settings import Settings
 from mockbin.problems import Problem
 from support.compare import differential_tests
-from support.servers import ServerProcess, free_port, mockbin_argv
+from support.servers import ServerProcess, free_port, mockbin_argv, pair_worker_args
 
 STATEFUL_APP = create_app(Settings(stateful=True))
 
@@ -55,7 +55,7 @@ def stateful_app():
 def stateful_pair(live_pair) -> Iterator:
     oracle, _ = live_pair
     port = free_port()
-    argv = mockbin_argv(port, "--stateful")  # the default worker, as the live pair's
+    argv = mockbin_argv(port, "--stateful", *pair_worker_args())  # the live pair's worker
     with ServerProcess(argv, port) as mine:
         yield oracle, mine
 

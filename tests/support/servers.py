@@ -107,6 +107,19 @@ def gunicorn_control_socket_flags() -> List[str]:
 DEFAULT_WORKER_FOR_ORACLE = ("--worker-class", "mockbin.serving.workers.GeventWorker")
 
 
+def pair_worker_args() -> List[str]:
+    """The gunicorn worker both sides of the over-sockets differential pairs run under.
+
+    mockbin's default (gevent) unless ``MOCKBIN_TEST_WORKER_CLASS`` names another one
+    (``sync``, ``gthread``): ``MOCKBIN_TEST_WORKER_CLASS=sync python -m pytest -k over_sockets``
+    runs the whole differential suite with httpbin and mockbin under that worker.
+    """
+    kind = os.environ.get("MOCKBIN_TEST_WORKER_CLASS", "")
+    if not kind:
+        return []
+    return ["--worker-class", kind, "--threads", "4" if kind == "gthread" else "1"]
+
+
 def oracle_argv(port: int, *extra: str) -> List[str]:
     """httpbin 0.10.4 as its docs run it: gunicorn, default sync worker (*extra* may change it)."""
     return [
