@@ -139,7 +139,23 @@ def is_form(request: Request) -> bool:
 
 def body(request: Request) -> bytes:
     """The raw body; empty when it was a form, which parsing consumed first."""
-    return request.get_data(parse_form_data=is_form(request))
+    if is_form(request):
+        return request.get_data(parse_form_data=True)
+    cached: Optional[bytes] = getattr(request, "_cached_data", None)
+    if cached is not None:
+        return cached
+    environ = request.environ
+    if (
+        "wsgi.input_terminated" in environ
+        and getattr(type(request), "max_content_length", True) is None
+        and "stream" not in request.__dict__
+    ):
+        # What get_data() reads here (a terminated input, no length cap: the
+        # body guard is the cap), without the stream wrappers it would set up.
+        data: bytes = environ["wsgi.input"].read()
+        request._cached_data = data
+        return data
+    return request.get_data()
 
 
 def args(request: Request) -> Dict[str, Scalar]:
@@ -183,17 +199,24 @@ def files(request: Request) -> Dict[str, Union[str, LargeText]]:
     return echoed
 
 
-_NAMES: Dict[str, str] = {}
+#: CGI key -> (title-cased name, whether httpbin hides it unless ``?show_env``), memoised for the few names clients send.
+_NAMES: Dict[str, Tuple[str, bool]] = {}
+
+
+def _header_info(cgi_key: str) -> Tuple[str, bool]:
+    """``HTTP_X_REAL_IP`` -> ``("X-Real-Ip", True)``: the echoed name, and whether it is a proxy's header."""
+    info = _NAMES.get(cgi_key)
+    if info is None:
+        name = (cgi_key[5:] if cgi_key.startswith("HTTP_") else cgi_key).replace("_", "-").title()
+        info = (name, name.lower() in ENV_HEADERS)
+        if len(_NAMES) < 4096:
+            _NAMES[cgi_key] = info
+    return info
 
 
 def _header_name(cgi_key: str) -> str:
-    """``HTTP_X_REAL_IP`` -> ``X-Real-Ip``, memoised for the few names clients send."""
-    name = _NAMES.get(cgi_key)
-    if name is None:
-        name = (cgi_key[5:] if cgi_key.startswith("HTTP_") else cgi_key).replace("_", "-").title()
-        if len(_NAMES) < 4096:
-            _NAMES[cgi_key] = name
-    return name
+    """``HTTP_X_REAL_IP`` -> ``X-Real-Ip``."""
+    return _header_info(cgi_key)[0]
 
 
 def header_fields(environ: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
@@ -213,12 +236,23 @@ def header_fields(environ: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
 
 
 def headers(request: Request) -> Dict[str, str]:
-    """Request headers under title-cased names, proxy headers hidden unless ``?show_env``."""
-    shown = dict(header_fields(request.environ))
-    if not request.environ.get("QUERY_STRING") or "show_env" not in request.args:
-        for name in [name for name in shown if name.lower() in ENV_HEADERS]:
-            del shown[name]
-    excluded = excluded_headers(request.environ)
+    """Request headers under title-cased names, proxy headers hidden unless ``?show_env``.
+
+    :func:`header_fields`, in one pass over the environ: this runs on every echo.
+    """
+    environ = request.environ
+    show_env = bool(environ.get("QUERY_STRING")) and "show_env" in request.args
+    shown: Dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            if key == "HTTP_CONTENT_TYPE" or key == "HTTP_CONTENT_LENGTH":
+                continue
+        elif not ((key == "CONTENT_TYPE" or key == "CONTENT_LENGTH") and value):
+            continue
+        info = _NAMES.get(key) or _header_info(key)
+        if show_env or not info[1]:
+            shown[info[0]] = value
+    excluded = excluded_headers(environ)
     if excluded is not None:
         for name in [name for name in shown if excluded.fullmatch(name)]:
             del shown[name]

@@ -15,13 +15,12 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Dict, Iterable, Tuple
 
-from flask import Request
 from werkzeug.exceptions import HTTPException, InternalServerError
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from . import limits
 from .cors import add_cors_headers, cors_headers
-from .jsonify import JSON, DeferredDict, dumps_bytes, encode_pieces
+from .jsonify import JSON, DeferredDict, echo_bytes, encode_pieces
 from .routes import Route
 
 WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -64,7 +63,7 @@ class FastLane:
             if type(value) is DeferredDict:  # a large body, echoed while it is sent
                 length, pieces = encode_pieces(value)
             else:
-                body = dumps_bytes(value)
+                body = echo_bytes(value)
                 length, pieces = len(body), [body]
         except HTTPException as exc:
             return add_cors_headers(exc.get_response(environ), environ)(environ, start_response)

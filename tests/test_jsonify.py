@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mockbin.jsonify import _encode_deep, compact, dumps, dumps_bytes, loads_or_none
+import json
+
+from mockbin import jsonify
+from mockbin.jsonify import ParsedFloat, _encode_deep, compact, dumps, dumps_bytes, echo_bytes, loads_or_none
 
 # Any text, lone surrogates and control characters included.
 TEXT = st.text(st.characters(blacklist_categories=()), max_size=12)
@@ -46,6 +49,62 @@ def test_matches_oracle_for_any_json_value(oracle_jsonify, value):
 @settings(max_examples=200, deadline=None)
 def test_non_recursive_encoder_spells_the_same(value):
     assert _encode_deep(value) + "\n" == dumps(value)
+
+
+def parsed(value):
+    """*value* with its floats as a parsed request body holds them (what the echo encodes)."""
+    if isinstance(value, float):
+        return ParsedFloat(value)
+    if isinstance(value, list):
+        return [parsed(item) for item in value]
+    if isinstance(value, dict):
+        return {key: parsed(item) for key, item in value.items()}
+    return value
+
+
+def test_echo_encoder_is_orjson_where_installed():
+    """With the extra fast installed, echoes take orjson's path (the tests below then check it)."""
+    pytest.importorskip("orjson", reason="orjson (the extra fast) is not installed")
+    assert jsonify._dumps_fast is not None
+    assert jsonify._dumps_fast({"a": [ParsedFloat(0.5)]}) == echo_bytes({"a": [ParsedFloat(0.5)]})
+
+
+@given(value=JSON_VALUES)
+@settings(max_examples=300, deadline=None)
+def test_echo_encoder_matches_oracle_for_any_parsed_value(oracle_jsonify, value):
+    assert echo_bytes(parsed(value)) == oracle_jsonify(value)
+
+
+@given(value=JSON_VALUES)
+@settings(max_examples=300, deadline=None)
+def test_any_json_body_parses_and_echoes_as_httpbin_would(oracle_jsonify, value):
+    text = json.dumps(value).encode("ascii")  # NaN, Infinity and lone surrogates included
+    body = loads_or_none(text)
+    assert echo_bytes({"json": body}) == oracle_jsonify({"json": json.loads(text)})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"text": "caf\u00e9"},  # beyond ASCII: httpbin escapes it, orjson would not
+        {"text": "\x7f"},  # DEL: escaped by httpbin
+        {"n": 2**70},  # past 64 bits
+        {"n": -(2**63) - 1},
+        {"text": "\ud800"},  # a lone surrogate
+        {"deep": json.loads("[" * 300 + "]" * 300)},  # past orjson's nesting limit
+        {"small": ParsedFloat(1e-05), "nan": ParsedFloat("nan"), "inf": ParsedFloat("-inf"), "e": ParsedFloat(1e16)},
+    ],
+    ids=["non-ascii", "del", "big-int", "small-int", "surrogate", "deep", "floats"],
+)
+def test_echo_encoder_falls_back_where_orjson_spells_differently(value):
+    assert echo_bytes(value) == dumps_bytes(value)
+
+
+def test_parsed_floats_are_plain_floats_to_everything_else():
+    value = loads_or_none(b'[0.5, 1e400, NaN, -Infinity, 1, 1e-05]')
+    assert [type(item) for item in value] == [ParsedFloat] * 4 + [int, ParsedFloat]
+    assert value[0] == 0.5 and value[1] == float("inf") and value[2] != value[2] and value[5] == 1e-05
+    assert dumps(value) == dumps(json.loads("[0.5, 1e400, NaN, -Infinity, 1, 1e-05]"))
 
 
 def test_spelling_of_the_traps():

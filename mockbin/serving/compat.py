@@ -33,6 +33,7 @@ gunicorn, it drops hop-by-hop headers an app sets (``Proxy-Authenticate``,
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import quote
@@ -56,6 +57,7 @@ HOP_BY_HOP = frozenset(
     "transfer-encoding upgrade server date".split()
 )
 
+_SCHEME_KEYS = frozenset(SECURE_SCHEME_HEADERS)
 _CONTRADICTORY = b"Contradictory scheme headers"
 
 
@@ -75,7 +77,7 @@ def _http_date() -> str:
 
 def scheme_of(environ: Dict[str, Any], base: str) -> Optional[str]:
     """The URL scheme gunicorn would report; None when the scheme headers contradict each other."""
-    if environ.get("REMOTE_ADDR") not in TRUSTED_PEERS:
+    if environ.get("REMOTE_ADDR") not in TRUSTED_PEERS or not _SCHEME_KEYS & environ.keys():
         return base
     found = {
         "https" if environ[key] == secure else "http"
@@ -87,14 +89,20 @@ def scheme_of(environ: Dict[str, Any], base: str) -> Optional[str]:
     return found.pop() if found else base
 
 
+#: A path that :func:`quote` leaves as it is (the usual case): its own request target.
+_PLAIN_TARGET = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=._~-]*")
+
+
 def raw_uri(environ: Dict[str, Any]) -> str:
     """The request target, rebuilt from the decoded path (granian keeps no copy of it)."""
     path = environ.get("PATH_INFO", "")
+    query = environ.get("QUERY_STRING", "")
+    if _PLAIN_TARGET.fullmatch(path):
+        return f"{path}?{query}" if query else path
     try:
         target = quote(path.encode("latin-1"), safe="/:@!$&'()*+,;=-._~")
     except UnicodeEncodeError:
         target = quote(path, safe="/:@!$&'()*+,;=-._~")
-    query = environ.get("QUERY_STRING", "")
     return f"{target}?{query}" if query else target
 
 
@@ -113,6 +121,19 @@ def closes(environ: Dict[str, Any], headers: List[Tuple[str, str]], status: int)
     framed = any(name.lower() in ("content-length", "transfer-encoding") for name, _ in headers)
     # Without a length, HTTP/1.1 answers chunked (kept alive); HTTP/1.0 ends at close.
     return not framed and environ.get("SERVER_PROTOCOL") == "HTTP/1.0"
+
+
+_hop_names: Dict[str, bool] = {}
+
+
+def _hop_by_hop(name: str) -> bool:
+    """Whether gunicorn drops a response header of this name (memoised: apps send few names)."""
+    hop = _hop_names.get(name)
+    if hop is None:
+        hop = name.lower() in HOP_BY_HOP
+        if len(_hop_names) < 1024:
+            _hop_names[name] = hop
+    return hop
 
 
 def as_granian_writes(value: str) -> str:
@@ -169,7 +190,14 @@ class GunicornLike:
                 response = problem.get_response()
                 refused.append(response.get_data())
                 status, headers, code = response.status, response.headers.to_wsgi_list(), response.status_code
-            kept = [(name, as_granian_writes(value.strip(" \t"))) for name, value in headers if name.lower() not in HOP_BY_HOP]
+            kept = []
+            for name, value in headers:
+                hop = _hop_names.get(name)
+                if hop or (hop is None and _hop_by_hop(name)):
+                    continue
+                if not value.isascii() or value[:1] in " \t" or value[-1:] in " \t":  # rare: the slow way
+                    value = as_granian_writes(value.strip(" \t"))
+                kept.append((name, value))
             connection = "close" if closes(environ, kept, code) else "keep-alive"
             head = [("Server", SERVER), ("Date", _http_date()), ("Connection", connection)]
             return start_response(status, head + kept, exc_info)

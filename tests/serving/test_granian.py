@@ -112,6 +112,33 @@ def test_prefix_stateful_store_and_journal_under_granian() -> None:
         assert any(str(entry.get("path", "")).endswith("/notes/1") for entry in journal), journal
 
 
+def test_process_environment_never_reads_as_request_headers() -> None:
+    """granian starts each request's environ from the worker's environment: none of it reaches an echo."""
+    port = free_port()
+    env = clean_env(HTTP_X_FROM_PROCESS="leak", CONTENT_TYPE="text/leak")
+    with ServerProcess(mockbin_argv(port, "--server", "granian", "--workers", "2"), port, env=env) as server:
+        for _ in range(4):  # both workers, most likely
+            echoed = requests.get(f"{server.url}/get", timeout=10).json()
+            assert sorted(echoed["headers"]) == ["Accept", "Accept-Encoding", "Connection", "Host", "User-Agent"]
+
+
+def test_granian_copies_an_empty_process_environment_and_the_real_one_stays() -> None:
+    """The worker's environment is held back from granian's copy (a speed matter), not taken away."""
+    from mockbin.serving.granian import _EmptyOnFirstCopy
+
+    real = os.environ
+    os.environ = _EmptyOnFirstCopy(real)  # type: ignore[assignment]
+    try:
+        assert os.environ["PATH"] == real["PATH"] and os.getenv("PATH") == real["PATH"]
+        os.environ["MOCKBIN_TEST_HELD"] = "1"
+        assert real["MOCKBIN_TEST_HELD"] == "1"
+        del os.environ["MOCKBIN_TEST_HELD"]
+        assert dict(os.environ) == {}  # granian's copy
+        assert os.environ is real and dict(os.environ)["PATH"] == real["PATH"]  # everything after it
+    finally:
+        os.environ = real
+
+
 def test_sqlite_store_shared_by_two_granian_workers(tmp_path) -> None:
     port = free_port()
     store = f"sqlite:///{tmp_path / 'store.db'}"
