@@ -48,6 +48,7 @@ RESET_HOOKS = "mockbin.reset_hooks"
 HEALTH_PATH = ADMIN_PREFIX + "/health"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SLASHES = re.compile(r"/{2,}")
+_ADMIN_NAME = ADMIN_PREFIX.lstrip("/")
 
 WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -139,6 +140,8 @@ def register(app: Flask) -> None:
 
 def is_admin_path(path: str) -> bool:
     """Whether *path* (``PATH_INFO``) names mockbin's own API; ``//__mockbin`` counts too."""
+    if _ADMIN_NAME not in path:  # every other request: no need to fold slashes
+        return False
     path = _SLASHES.sub("/", path)
     return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
 

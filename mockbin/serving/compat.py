@@ -180,7 +180,7 @@ class GunicornLike:
         refused: List[bytes] = []
 
         def start(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Any:
-            code = int(status.split(" ", 1)[0])
+            code = int(status[:3])
             if code < 200 and code != 101:  # granian cannot end an exchange with a 1xx answer (101 it can)
                 problem = Problem(
                     "engine-cannot",
@@ -190,17 +190,17 @@ class GunicornLike:
                 response = problem.get_response()
                 refused.append(response.get_data())
                 status, headers, code = response.status, response.headers.to_wsgi_list(), response.status_code
-            kept = []
+            head = [("Server", SERVER), ("Date", _http_date()), ("Connection", "keep-alive")]
             for name, value in headers:
                 hop = _hop_names.get(name)
                 if hop or (hop is None and _hop_by_hop(name)):
                     continue
                 if not value.isascii() or value[:1] in " \t" or value[-1:] in " \t":  # rare: the slow way
                     value = as_granian_writes(value.strip(" \t"))
-                kept.append((name, value))
-            connection = "close" if closes(environ, kept, code) else "keep-alive"
-            head = [("Server", SERVER), ("Date", _http_date()), ("Connection", connection)]
-            return start_response(status, head + kept, exc_info)
+                head.append((name, value))
+            if ("HTTP_CONNECTION" in environ or protocol == "HTTP/1.0") and closes(environ, head[3:], code):
+                head[2] = ("Connection", "close")
+            return start_response(status, head, exc_info)
 
         result: Iterable[bytes] = self.app(environ, start)
         if refused:

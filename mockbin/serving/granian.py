@@ -138,7 +138,9 @@ def build(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] =
         from ..app import create_app
 
         app_factory = create_app
-    wsgi: Callable[..., Any] = GunicornLike(app_factory(settings), settings)
+    app = app_factory(settings)
+    # A Flask app's __call__ only calls its wsgi_app: one call less per request.
+    wsgi: Callable[..., Any] = GunicornLike(getattr(app, "wsgi_app", app), settings)
     if settings.access_log and settings.log_level in ("debug", "info"):
         wsgi = AccessLog(wsgi, settings.log_format)
     return wsgi
