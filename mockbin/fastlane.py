@@ -13,7 +13,7 @@ redirects, errors other than HTTP ones -- goes to Flask untouched.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Tuple
 
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Request, Response
@@ -44,7 +44,7 @@ class LeanRequest(Request):
     """
 
     #: Werkzeug's cache of the body (set by get_data), read with getattr(): found here, not in __getattr__.
-    _cached_data: Optional[bytes] = None
+    _cached_data = None  # type: ignore[assignment]
 
     def __init__(self, environ: Dict[str, Any]) -> None:  # noqa: super().__init__ runs on first use
         self.environ = environ
