@@ -313,27 +313,39 @@ _PLAIN_QUERY = re.compile(r"[A-Za-z0-9._~!$&'()*+,/:;=?@-]*")
 _DEFAULT_PORT_SUFFIX = {"http": ":80", "https": ":443"}
 
 
+#: (scheme, Host) -> the URL's start ("http://127.0.0.1:8080"), or "" when the host is not plain.
+_URL_STARTS: Dict[Tuple[str, str], str] = {}
+
+
+def _url_start(scheme: str, host: str) -> str:
+    start = _URL_STARTS.get((scheme, host))
+    if start is None:
+        start = ""
+        if _PLAIN_HOST.fullmatch(host) and "xn--" not in host:
+            suffix = _DEFAULT_PORT_SUFFIX.get(scheme)
+            start = scheme + "://" + (host[: -len(suffix)] if suffix and host.endswith(suffix) else host)
+        if len(_URL_STARTS) < 1024:  # clients name few hosts
+            _URL_STARTS[(scheme, host)] = start
+    return start
+
+
 def current_url(request: Request) -> str:
     """``request.url``, computed directly when every part is plain ASCII."""
     environ = request.environ
     host: Optional[str] = environ.get("HTTP_HOST")
     path: str = environ.get("PATH_INFO", "")
     query: str = environ.get("QUERY_STRING", "")
-    scheme: str = environ.get("wsgi.url_scheme", "http")
     if (
         host is not None
         and not environ.get("SCRIPT_NAME")
-        and _PLAIN_HOST.fullmatch(host)
-        and "xn--" not in host
-        and path.startswith("/")
-        and not path.startswith("//")
+        and path[:1] == "/"
+        and path[1:2] != "/"
         and _PLAIN_PATH.fullmatch(path)
-        and _PLAIN_QUERY.fullmatch(query)
+        and (not query or _PLAIN_QUERY.fullmatch(query))
     ):
-        suffix = _DEFAULT_PORT_SUFFIX.get(scheme)
-        if suffix and host.endswith(suffix):
-            host = host[: -len(suffix)]
-        return scheme + "://" + host + path + ("?" + query if query else "")
+        start = _url_start(environ.get("wsgi.url_scheme", "http"), host)
+        if start:
+            return start + path + ("?" + query if query else "")
     full: str = request.url
     return full
 
@@ -373,6 +385,8 @@ def echo(request: Request, keys: Iterable[str]) -> Dict[str, Any]:
     With a large body or file among them, a :class:`DeferredDict` (see :class:`LargeText`).
     """
     fields = {key: FIELDS[key](request) for key in keys}
+    if "data" not in fields and "files" not in fields and "json" not in fields:
+        return fields  # no body among them: nothing is deferred
     deferred = [value for value in (fields.get("data"), fields.get("json")) if isinstance(value, Deferred)]
     files = fields.get("files")
     if files:

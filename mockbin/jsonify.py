@@ -320,6 +320,8 @@ class ParsedFloat(float):
 _CONSTANTS = {"NaN": ParsedFloat("nan"), "Infinity": ParsedFloat("inf"), "-Infinity": ParsedFloat("-inf")}
 #: ``json.loads`` as httpbin calls it, its floats (NaN and infinities too) made :class:`ParsedFloat`.
 _DECODER = json.JSONDecoder(parse_float=ParsedFloat, parse_constant=_CONSTANTS.__getitem__)
+_scan = _DECODER.scan_once
+_blank = json.decoder.WHITESPACE.match
 
 
 def loads_or_none(raw: bytes) -> Any:
@@ -334,9 +336,11 @@ def loads_or_none(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
         if text.startswith("\ufeff"):
-            return None  # json.loads refuses a BOM (the decoder alone would too, by luck)
-        return _DECODER.decode(text)
-    except (ValueError, RecursionError):
+            return None  # json.loads refuses a BOM
+        # JSONDecoder.decode without its two Python-level calls: blanks, one value, blanks, the end.
+        value, end = _scan(text, _blank(text, 0).end())
+        return value if _blank(text, end).end() == len(text) else None
+    except (ValueError, RecursionError, StopIteration):  # StopIteration: no value where one must start
         return None
 
 

@@ -77,7 +77,7 @@ def _http_date() -> str:
 
 def scheme_of(environ: Dict[str, Any], base: str) -> Optional[str]:
     """The URL scheme gunicorn would report; None when the scheme headers contradict each other."""
-    if environ.get("REMOTE_ADDR") not in TRUSTED_PEERS or not _SCHEME_KEYS & environ.keys():
+    if environ.get("REMOTE_ADDR") not in TRUSTED_PEERS or _SCHEME_KEYS.isdisjoint(environ):
         return base
     found = {
         "https" if environ[key] == secure else "http"
