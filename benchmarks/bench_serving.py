@@ -12,7 +12,8 @@ Six servers run at once, each with the same number of workers:
 machine noise hits all alike), for ``GET /get`` and ``POST /post`` (a small
 JSON body).  Printed: the median of each, the ratios the serving issue sets
 goals for (granian engine >= 6x httpbin on GET and >= 4x on POST, within 2x
-of its bare floor; default engine >= 1.8x httpbin) and each server's RSS.
+of its bare floor; default engine >= 1.8x httpbin), the CPU time each server
+spends per request (steadier than the rate on a shared host) and each server's RSS.
 
     python benchmarks/bench_serving.py                          # 1 worker, 5 rounds x 5 s
     python benchmarks/bench_serving.py --workers 8 --connections 128 --wrk-threads 8
@@ -36,7 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
@@ -69,7 +70,8 @@ def commands(workers: int, threads: int, port: Dict[str, int]) -> Dict[str, List
     }
 
 
-def run_wrk(url: str, script: str, duration: int, connections: int, threads: int) -> float:
+def run_wrk(url: str, script: str, duration: int, connections: int, threads: int) -> Tuple[float, int]:
+    """Requests per second, and requests completed."""
     result = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", script, url],
         capture_output=True, text=True, check=True,
@@ -77,18 +79,41 @@ def run_wrk(url: str, script: str, duration: int, connections: int, threads: int
     if "Non-2xx" in result.stdout:
         raise RuntimeError(f"errors under load on {url}:\n{result.stdout}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
-    assert match, result.stdout
-    return float(match.group(1))
+    count = re.search(r"(\d+) requests in", result.stdout)
+    assert match and count, result.stdout
+    return float(match.group(1)), int(count.group(1))
+
+
+def group_pids(server: ServerProcess) -> List[int]:
+    """The server's processes (its session: arbiter and workers)."""
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if os.getpgid(int(entry.name)) == server.process.pid:  # type: ignore[union-attr]
+                pids.append(int(entry.name))
+        except (OSError, ProcessLookupError):
+            continue
+    return pids
+
+
+def cpu_seconds(server: ServerProcess) -> float:
+    """CPU time (user + system) the server's processes have used so far, all their threads."""
+    ticks = 0
+    for pid in group_pids(server):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(server: ServerProcess) -> float:
     total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
+    for pid in group_pids(server):
         try:
-            if os.getpgid(int(status.parent.name)) != server.process.pid:  # type: ignore[union-attr]
-                continue
-            match = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
-        except (OSError, ProcessLookupError):
+            match = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+        except OSError:
             continue
         total += int(match.group(1)) if match else 0
     return total / 1024
@@ -120,6 +145,9 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKBIN_")}
     servers = {name: ServerProcess(argv, ports[name], env=env).start() for name, argv in argvs.items()}
     results: Dict[str, Dict[str, List[float]]] = {test: {name: [] for name in servers} for test in scripts}
+    # CPU time per request (all of a server's processes and threads): steadier than req/s on a
+    # shared host, where other machines' load changes the rate from round to round.
+    cpu: Dict[str, Dict[str, List[float]]] = {test: {name: [] for name in servers} for test in scripts}
     try:
         for test, script in scripts.items():
             path = "/get" if test.startswith("GET") else "/post"
@@ -128,8 +156,10 @@ def main() -> None:
             order = list(servers)
             for number in range(args.rounds):
                 for name in order if number % 2 == 0 else order[::-1]:
-                    rate = run_wrk(servers[name].url + path, script, args.duration, args.connections, args.wrk_threads)
+                    before = cpu_seconds(servers[name])
+                    rate, count = run_wrk(servers[name].url + path, script, args.duration, args.connections, args.wrk_threads)
                     results[test][name].append(rate)
+                    cpu[test][name].append((cpu_seconds(servers[name]) - before) / max(count, 1) * 1e6)
                 print(f"{test} round {number + 1}: " + "  ".join(f"{n} {results[test][n][-1]:7.0f}" for n in order), flush=True)
         rss = {name: rss_mib(server) for name, server in servers.items()}
     finally:
@@ -152,10 +182,16 @@ def main() -> None:
             print(f"  bare-granian / mockbin-granian: {by['bare-granian'] / by['mockbin-granian']:.2f}x (goal: <= 2)")
         if "mockbin" in by and "bare-gunicorn" in by:
             print(f"  bare-gunicorn / mockbin: {by['bare-gunicorn'] / by['mockbin']:.2f}x")
+    cpu_medians = {test: {name: statistics.median(values) for name, values in by.items()} for test, by in cpu.items()}
+    print("CPU per request (us, median; the server's processes, all threads):")
+    for test, by in cpu_medians.items():
+        print(f"  {test}: " + ", ".join(f"{name} {value:.1f}" for name, value in by.items()))
+        if "mockbin-granian" in by and "bare-granian" in by:
+            print(f"    mockbin-granian / bare-granian: {by['mockbin-granian'] / by['bare-granian']:.2f}x")
     print("RSS after load (MiB): " + ", ".join(f"{name} {value:.0f}" for name, value in rss.items()))
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"args": vars(args), "rounds": results, "medians": medians, "rss_mib": rss,
+            {"args": vars(args), "rounds": results, "medians": medians, "cpu_us_per_request": cpu, "rss_mib": rss,
              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=2) + "\n")
 
 

@@ -27,3 +27,30 @@ def test_lane_and_flask_give_the_same_bytes(mockbin_app):
     flask = call_wsgi(mockbin_app, Shape("flask", "PATCH", "/anything/x", (("Content-Type", "application/json"),), b"[1]"))
     assert lane.headers == [(k, v if k != "Content-Length" else str(int(v) - 2)) for k, v in flask.headers]
     assert lane.body == flask.body.replace(b"/anything/x", b"/anything")
+
+
+ENVIRONS = [
+    {"REQUEST_METHOD": "get", "PATH_INFO": "/anything/caf\xc3\xa9", "SCRIPT_NAME": "/bin/", "QUERY_STRING": "a=1&a=2&b",
+     "HTTP_HOST": "example.com:80", "REMOTE_ADDR": "10.0.0.1", "wsgi.url_scheme": "http", "HTTP_X_THING": "x",
+     "SERVER_NAME": "example.com", "SERVER_PORT": "80"},
+    {"REQUEST_METHOD": "POST", "PATH_INFO": "//post", "QUERY_STRING": "", "CONTENT_TYPE": "text/plain",
+     "CONTENT_LENGTH": "3", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8443", "wsgi.url_scheme": "https"},
+]
+
+
+def test_lean_request_reads_like_werkzeugs():
+    """The fast lane's request answers every question as Werkzeug's does, whichever is asked first."""
+    from werkzeug.wrappers import Request
+
+    from mockbin.fastlane import LeanRequest
+
+    names = ["method", "scheme", "server", "root_path", "path", "query_string", "remote_addr", "url", "full_path",
+             "host", "host_url", "mimetype", "content_length"]
+    for environ in ENVIRONS:
+        expected = Request(dict(environ), populate_request=False)
+        for first in names:
+            lean = LeanRequest(dict(environ))
+            assert getattr(lean, first) == getattr(expected, first), first
+            assert [getattr(lean, name) for name in names] == [getattr(expected, name) for name in names]
+            assert lean.args == expected.args and dict(lean.headers) == dict(expected.headers)
+        assert not hasattr(LeanRequest(dict(environ)), "no_such_attribute")
