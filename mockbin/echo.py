@@ -22,7 +22,7 @@ import codecs
 import functools
 import re
 from json.encoder import encode_basestring_ascii as _escape  # C accelerated
-from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Union
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
@@ -255,16 +255,18 @@ _NOT_HEADERS = frozenset(
 )
 
 
-def headers(request: Request) -> Dict[str, str]:
+def headers(request: Request, ordered: bool = True) -> Dict[str, str]:
     """Request headers under title-cased names, proxy headers hidden unless ``?show_env``.
 
-    :func:`header_fields`, in one pass over the environ: this runs on every echo.
+    :func:`header_fields`, in one pass.  *ordered*: in arrival order, which
+    compact JSON shows (``/stream``); an answer written with sorted keys
+    asks for ``ordered=False`` and gets them in any order, found by one set
+    operation instead of a walk over the whole environ (every echo does this).
     """
     environ = request.environ
     show_env = bool(environ.get("QUERY_STRING")) and "show_env" in request.args
     shown: Dict[str, str] = {}
-    # The JSON answer sorts the names: the order of this walk does not show.
-    for key in environ.keys() - _NOT_HEADERS:
+    for key in environ if ordered else environ.keys() - _NOT_HEADERS:
         value = environ[key]
         if key.startswith("HTTP_"):
             if key == "HTTP_CONTENT_TYPE" or key == "HTTP_CONTENT_LENGTH":
@@ -366,7 +368,7 @@ def method(request: Request) -> str:
     return request.method
 
 
-FIELDS = {
+FIELDS: Dict[str, Callable[[Request], Any]] = {
     "args": args,
     "data": data,
     "files": files,
@@ -379,12 +381,14 @@ FIELDS = {
 }
 
 
-def echo(request: Request, keys: Iterable[str]) -> Dict[str, Any]:
+def echo(request: Request, keys: Iterable[str], ordered: bool = True) -> Dict[str, Any]:
     """The echo object with just *keys*, computed in httpbin's order of side effects.
 
     With a large body or file among them, a :class:`DeferredDict` (see :class:`LargeText`).
+    ``ordered=False``: the answer is written with sorted keys, so the headers
+    may come in any order (see :func:`headers`).
     """
-    fields = {key: FIELDS[key](request) for key in keys}
+    fields = {key: headers(request, ordered) if key == "headers" else FIELDS[key](request) for key in keys}
     if "data" not in fields and "files" not in fields and "json" not in fields:
         return fields  # no body among them: nothing is deferred
     deferred = [value for value in (fields.get("data"), fields.get("json")) if isinstance(value, Deferred)]
