@@ -190,7 +190,9 @@ def serve(settings: Settings, app_factory: Optional[Callable[[Settings], Any]] =
     tls = prepare_tls(settings)
     # granian binds in each worker; binding here first gives the same one-line
     # error for a busy port as under gunicorn, and turns port 0 into a real one.
-    probe = bind_socket(settings.host, settings.port)
+    # Bound, not listening: a client that connects before granian listens is refused and
+    # retries, rather than being accepted here and reset when the probe closes.
+    probe = bind_socket(settings.host, settings.port, listen=False)
     port = probe.getsockname()[1]
     if tls is not None:
         tls.announce(settings, probe)

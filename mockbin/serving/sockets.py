@@ -16,8 +16,11 @@ class ServeError(RuntimeError):
     """mockbin cannot start serving; the message is one line."""
 
 
-def bind_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
-    """A listening TCP socket on *host*:*port*, or :class:`ServeError` saying why not."""
+def bind_socket(host: str, port: int, backlog: int = 2048, listen: bool = True) -> socket.socket:
+    """A listening TCP socket on *host*:*port*, or :class:`ServeError` saying why not.
+
+    ``listen=False``: bound only (a probe of the address; connections to it are refused).
+    """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
@@ -30,7 +33,8 @@ def bind_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
         # would inherit Nagle's delay (~40 ms per keep-alive answer).
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(address)
-        sock.listen(backlog)
+        if listen:
+            sock.listen(backlog)
     except OSError as exc:
         sock.close()
         reason = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
