@@ -107,6 +107,11 @@ def test_parsed_floats_are_plain_floats_to_everything_else():
     assert dumps(value) == dumps(json.loads("[0.5, 1e400, NaN, -Infinity, 1, 1e-05]"))
 
 
+@pytest.mark.parametrize("body", [b"[1e-05, 1e16, 1e-7, 0.00025, 1.5e300, -0.0, 0.5, 5e-324]", b"{\"n\": 1e22}"])
+def test_parsed_floats_echo_as_httpbin_writes_them(oracle_jsonify, body):
+    assert echo_bytes({"json": loads_or_none(body)}) == oracle_jsonify({"json": json.loads(body)})
+
+
 def test_spelling_of_the_traps():
     value = {"b": [1.0, 2.5, 1e-07, 1e16, -0.0, float("nan"), float("inf"), -float("inf")],
              "a": "é\x7f\u2028😀\"\\/\n", "": {}, "10": [], "9": [{}], "B": None}
@@ -152,6 +157,10 @@ def test_compact_is_plain_json_dumps():
         (b"\xff", None),
         (b'\xef\xbb\xbf{"a": 1}', None),  # a BOM is not JSON to httpbin
         (b"[" * 100_000 + b"]" * 100_000, None),  # too deep for the interpreter
+        (b"123456789012345678901234567890", 123456789012345678901234567890),  # exact, past 64 bits
+        (b"[-9223372036854775809, 18446744073709551616]", [-9223372036854775809, 18446744073709551616]),
+        (b'"\\ud800"', "\ud800"),  # a lone surrogate: httpbin keeps it
+        (b'{"a": 1, "a": 2}', {"a": 2}),
     ],
 )
 def test_loads_or_none(raw, expected):
