@@ -1,0 +1,85 @@
+"""The app's own cost per echo request, in-process: no server, no sockets, no client.
+
+The WSGI app ``mockbin serve --server granian`` serves (``compat.GunicornLike``
+included) is called with an environ shaped as granian builds it, for the same
+two requests as bench_serving.py (``GET /get`` with a User-Agent, ``POST /post``
+with a small JSON body).  Printed: the best of many timed runs, in microseconds
+per request; what the server adds on top is bench_serving.py's to measure.
+
+    python benchmarks/bench_app.py
+    python benchmarks/bench_app.py --src /tmp/base   # another checkout, for a before/after pair
+
+The other checkout runs in its own process (``--src`` goes first on its path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import sys
+import timeit
+
+BODY = b'{"name": "mockbin", "items": [1, 2, 3], "nested": {"ok": true, "ratio": 0.5}}'
+
+# What granian puts in every environ (mockbin holds the process environment back from it).
+BASE = {
+    "GATEWAY_INTERFACE": "CGI/1.1", "SCRIPT_NAME": "", "SERVER_SOFTWARE": "Granian", "wsgi.errors": sys.stderr,
+    "wsgi.input_terminated": True, "wsgi.multiprocess": False, "wsgi.multithread": True, "wsgi.run_once": False,
+    "wsgi.version": (1, 0),
+}
+
+
+def environ(method: str) -> dict:
+    scope = {
+        "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8080", "REMOTE_ADDR": "127.0.0.1",
+        "REQUEST_METHOD": method, "PATH_INFO": "/get" if method == "GET" else "/post", "QUERY_STRING": "",
+        "wsgi.url_scheme": "http", "HTTP_HOST": "127.0.0.1:8080",
+    }
+    if method == "GET":
+        scope.update({"HTTP_USER_AGENT": "bench/1.0", "wsgi.input": io.BytesIO(b"")})
+    else:
+        scope.update({"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(BODY)), "wsgi.input": io.BytesIO(BODY)})
+    return BASE | scope
+
+
+def measure(number: int, repeat: int) -> None:
+    from mockbin.serving.granian import build
+    from mockbin.settings import Settings
+
+    app = build(Settings.from_env())
+
+    def start_response(status: str, headers: list, exc_info: object = None) -> None:
+        assert status == "200 OK", status
+
+    def one(method: str) -> bytes:
+        result = app(environ(method), start_response)
+        body = b"".join(result)
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        return body
+
+    for method in ("GET", "POST"):
+        assert b'"url": "http://127.0.0.1:8080/' in one(method)
+        best = min(timeit.repeat(lambda: one(method), number=number, repeat=repeat)) / number
+        print(f"{method} /{'get' if method == 'GET' else 'post'}: {best * 1e6:.1f} us per request")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--src", help="measure the mockbin in this checkout instead")
+    parser.add_argument("--number", type=int, default=4000, help="requests per timed run")
+    parser.add_argument("--repeat", type=int, default=25, help="timed runs (the best counts)")
+    args = parser.parse_args()
+    os.environ["MOCKBIN_LOG_LEVEL"] = "warning"  # no access lines
+    if args.src:
+        code = f"import sys; sys.path.insert(0, {args.src!r}); sys.argv = ['bench_app', '--number', '{args.number}', " \
+               f"'--repeat', '{args.repeat}']; exec(open({__file__!r}).read())"
+        sys.exit(subprocess.call([sys.executable, "-c", code]))
+    measure(args.number, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
