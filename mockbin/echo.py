@@ -235,12 +235,19 @@ def header_fields(environ: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
     httpbin; ``Content-Type`` and ``Content-Length`` only when non-empty.
     Repeated fields arrive already joined with commas by the server.
     """
-    for key, value in environ.items():
+    for key, value in _header_items(environ, environ):
+        yield _header_name(key), value
+
+
+def _header_items(environ: Dict[str, Any], keys: Iterable[str]) -> Iterator[Tuple[str, str]]:
+    """``(CGI key, value)`` of the header fields among *keys* of *environ*, in the order of *keys*."""
+    for key in keys:
+        value = environ[key]
         if key.startswith("HTTP_"):
             if key != "HTTP_CONTENT_TYPE" and key != "HTTP_CONTENT_LENGTH":
-                yield _header_name(key), value
+                yield key, value
         elif (key == "CONTENT_TYPE" or key == "CONTENT_LENGTH") and value:
-            yield _header_name(key), value
+            yield key, value
 
 
 #: Environ keys that are never header fields, skipped in one set operation (the rest are looked at).
@@ -266,16 +273,10 @@ def headers(request: Request, ordered: bool = True) -> Dict[str, str]:
     environ = request.environ
     show_env = bool(environ.get("QUERY_STRING")) and "show_env" in request.args
     shown: Dict[str, str] = {}
-    for key in environ if ordered else environ.keys() - _NOT_HEADERS:
-        value = environ[key]
-        if key.startswith("HTTP_"):
-            if key == "HTTP_CONTENT_TYPE" or key == "HTTP_CONTENT_LENGTH":
-                continue
-        elif not ((key == "CONTENT_TYPE" or key == "CONTENT_LENGTH") and value):
-            continue
-        info = _NAMES.get(key) or _header_info(key)
-        if show_env or not info[1]:
-            shown[info[0]] = value
+    for key, value in _header_items(environ, environ if ordered else environ.keys() - _NOT_HEADERS):
+        name, hidden = _header_info(key)
+        if show_env or not hidden:
+            shown[name] = value
     excluded = excluded_headers(environ)
     if excluded is not None:
         for name in [name for name in shown if excluded.fullmatch(name)]:

@@ -192,13 +192,12 @@ class GunicornLike:
                 status, headers, code = response.status, response.headers.to_wsgi_list(), response.status_code
             head = [("Server", SERVER), ("Date", _http_date()), ("Connection", "keep-alive")]
             for name, value in headers:
-                hop = _hop_names.get(name)
-                if hop or (hop is None and _hop_by_hop(name)):
+                if _hop_by_hop(name):
                     continue
                 if not value.isascii() or value[:1] in " \t" or value[-1:] in " \t":  # rare: the slow way
                     value = as_granian_writes(value.strip(" \t"))
                 head.append((name, value))
-            if ("HTTP_CONNECTION" in environ or protocol == "HTTP/1.0") and closes(environ, head[3:], code):
+            if closes(environ, head, code):
                 head[2] = ("Connection", "close")
             return start_response(status, head, exc_info)
 
