@@ -18,6 +18,8 @@ spends per request (steadier than the rate on a shared host) and each server's R
     python benchmarks/bench_serving.py                          # 1 worker, 5 rounds x 5 s
     python benchmarks/bench_serving.py --workers 8 --connections 128 --wrk-threads 8
     python benchmarks/bench_serving.py --rounds 2 --duration 2  # a quick look
+    python benchmarks/bench_serving.py --workers 8 --connections 128 --wrk-threads 8 \
+        --server-cpus 0-7 --client-cpus 8-15                    # 8 cores each on a 16-core machine
 
 Needs ``wrk`` (Debian: ``apt-get install -y wrk``) and ``pip install -e '.[test]'``
 (the httpbin oracle and granian).  All servers log at warning level (no access lines).
@@ -53,12 +55,17 @@ GET_SCRIPT = 'wrk.headers["User-Agent"] = "bench/1.0"\n'
 GEVENT = "mockbin.serving.workers.GeventWorker"
 
 
-def commands(workers: int, threads: int, port: Dict[str, int]) -> Dict[str, List[str]]:
-    python, quiet = sys.executable, ["--log-level", "warning"]
-    gunicorn = [python, "-m", "gunicorn", *gunicorn_control_socket_flags(), "--workers", str(workers), *quiet]
-    serve = [python, "-m", "mockbin", "serve", "--workers", str(workers), *quiet]
+def pinned(cpus: str | None) -> List[str]:
+    """A ``taskset`` prefix that keeps a command on these CPUs (none if ``cpus`` is empty)."""
+    return ["taskset", "-c", cpus] if cpus else []
+
+
+def commands(workers: int, threads: int, port: Dict[str, int], cpus: str | None = None) -> Dict[str, List[str]]:
+    python, quiet = [*pinned(cpus), sys.executable], ["--log-level", "warning"]
+    gunicorn = [*python, "-m", "gunicorn", *gunicorn_control_socket_flags(), "--workers", str(workers), *quiet]
+    serve = [*python, "-m", "mockbin", "serve", "--workers", str(workers), *quiet]
     granian = [
-        python, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
+        *python, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
         "--blocking-threads", str(threads), "--log-level", "warning", "--no-ws",
     ]
     return {
@@ -70,10 +77,10 @@ def commands(workers: int, threads: int, port: Dict[str, int]) -> Dict[str, List
     }
 
 
-def run_wrk(url: str, script: str, duration: int, connections: int, threads: int) -> Tuple[float, int]:
+def run_wrk(url: str, script: str, duration: int, connections: int, threads: int, cpus: str | None = None) -> Tuple[float, int]:
     """Requests per second, and requests completed."""
     result = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", script, url],
+        [*pinned(cpus), "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", script, url],
         capture_output=True, text=True, check=True,
     )
     if "Non-2xx" in result.stdout:
@@ -128,13 +135,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--only", help="comma-separated subset of the servers")
+    parser.add_argument("--server-cpus", help="keep the servers on these CPUs (a taskset list such as 0-7)")
+    parser.add_argument("--client-cpus", help="keep wrk on these CPUs (such as 8-15), away from the servers")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (Debian: apt-get install -y wrk)")
 
     ports = {name: free_port() for name in ("httpbin", "mockbin", "mockbin-granian", "bare-gunicorn", "bare-granian")}
-    argvs = commands(args.workers, args.threads, ports)
+    argvs = commands(args.workers, args.threads, ports, args.server_cpus)
     if args.only:
         argvs = {name: argv for name, argv in argvs.items() if name in args.only.split(",")}
     scripts = {}
@@ -152,12 +161,13 @@ def main() -> None:
         for test, script in scripts.items():
             path = "/get" if test.startswith("GET") else "/post"
             for server in servers.values():  # warm-up, not recorded
-                run_wrk(server.url + path, script, 1, args.connections, args.wrk_threads)
+                run_wrk(server.url + path, script, 1, args.connections, args.wrk_threads, args.client_cpus)
             order = list(servers)
             for number in range(args.rounds):
                 for name in order if number % 2 == 0 else order[::-1]:
                     before = cpu_seconds(servers[name])
-                    rate, count = run_wrk(servers[name].url + path, script, args.duration, args.connections, args.wrk_threads)
+                    rate, count = run_wrk(
+                        servers[name].url + path, script, args.duration, args.connections, args.wrk_threads, args.client_cpus)
                     results[test][name].append(rate)
                     cpu[test][name].append((cpu_seconds(servers[name]) - before) / max(count, 1) * 1e6)
                 print(f"{test} round {number + 1}: " + "  ".join(f"{n} {results[test][n][-1]:7.0f}" for n in order), flush=True)
