@@ -313,14 +313,31 @@ def compact(value: Any) -> str:
 
 
 class ParsedFloat(float):
-    """A number from a parsed request body: a plain float, marked so that :func:`echo_bytes` spells it as httpbin does."""
+    """A number from a parsed request body: a plain float, marked so that :func:`echo_bytes` spells it as httpbin does.
+
+    Only the floats orjson would spell otherwise are marked (see :func:`parse_float`).
+    """
 
     __slots__ = ()
 
 
+def parse_float(text: str) -> float:
+    """A JSON number with a fraction or exponent: a float, a :class:`ParsedFloat` where orjson's spelling differs.
+
+    orjson writes a float as ``repr()`` does, digit for digit, except from
+    1e-9 up to 1e-4 (``0.00001`` and ``1e-9`` for ``1e-05`` and ``1e-09``)
+    and the infinities a huge exponent gives (``null``).  Those are marked
+    and spelled by :func:`echo_bytes` itself; the rest need no call back.
+    """
+    value = float(text)
+    if 1e-4 <= value < _INF or -1e-4 >= value > -_INF or -1e-9 < value < 1e-9:
+        return value
+    return ParsedFloat(value)
+
+
 _CONSTANTS = {"NaN": ParsedFloat("nan"), "Infinity": ParsedFloat("inf"), "-Infinity": ParsedFloat("-inf")}
-#: ``json.loads`` as httpbin calls it, its floats (NaN and infinities too) made :class:`ParsedFloat`.
-_DECODER = json.JSONDecoder(parse_float=ParsedFloat, parse_constant=_CONSTANTS.__getitem__)
+#: ``json.loads`` as httpbin calls it; the floats orjson spells otherwise (NaN and infinities too) made :class:`ParsedFloat`.
+_DECODER = json.JSONDecoder(parse_float=parse_float, parse_constant=_CONSTANTS.__getitem__)
 _scan: Callable[[str, int], Tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _blank: Callable[[str, int], Any] = json.decoder.WHITESPACE.match  # type: ignore[attr-defined]
 
@@ -379,9 +396,10 @@ def echo_bytes(value: Any) -> bytes:
 
     With orjson, its answer is taken when it is what the standard library
     writes: pure ASCII without DEL (orjson leaves text beyond ASCII as
-    UTF-8 where httpbin escapes it), and every float a :class:`ParsedFloat`
-    (orjson's own spelling of floats differs: ``0.00001``, ``null`` for NaN),
-    which holds for an echo by construction.  Anything else takes the
+    UTF-8 where httpbin escapes it), and every float one that orjson spells
+    as ``repr()`` does or a :class:`ParsedFloat` (:func:`parse_float`; orjson
+    writes ``0.00001`` and ``null`` for ``1e-05`` and NaN), which holds for an
+    echo by construction.  Anything else takes the
     standard spelling.
     """
     if _dumps_fast is not None:

@@ -102,9 +102,28 @@ def test_echo_encoder_falls_back_where_orjson_spells_differently(value):
 
 def test_parsed_floats_are_plain_floats_to_everything_else():
     value = loads_or_none(b'[0.5, 1e400, NaN, -Infinity, 1, 1e-05]')
-    assert [type(item) for item in value] == [ParsedFloat] * 4 + [int, ParsedFloat]
+    # Marked only where orjson's spelling differs: 0.5 is written alike by both.
+    assert [type(item) for item in value] == [float, ParsedFloat, ParsedFloat, ParsedFloat, int, ParsedFloat]
     assert value[0] == 0.5 and value[1] == float("inf") and value[2] != value[2] and value[5] == 1e-05
     assert dumps(value) == dumps(json.loads("[0.5, 1e400, NaN, -Infinity, 1, 1e-05]"))
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+@settings(max_examples=500, deadline=None)
+def test_any_parsed_float_echoes_as_httpbin_writes_it(oracle_jsonify, number):
+    """Floats left unmarked are those orjson writes as repr() does; the parser must never get that wrong."""
+    text = repr(number).encode("ascii")
+    assert echo_bytes({"n": loads_or_none(text)}) == oracle_jsonify({"n": number})
+
+
+# Each side of where orjson's spelling of floats departs from repr()'s (1e-9 up to 1e-4) and of 1e16.
+EDGES = [1e-4, 9.999999999999999e-05, 1e-9, 9.999999999999999e-10, 1.0000000000000002e-09, 1e16, 9999999999999998.0]
+
+
+@pytest.mark.parametrize("number", EDGES + [-x for x in EDGES], ids=repr)
+def test_floats_at_the_spelling_edges_echo_as_httpbin_writes_them(oracle_jsonify, number):
+    text = repr(number).encode("ascii")
+    assert echo_bytes({"n": loads_or_none(text)}) == oracle_jsonify({"n": number})
 
 
 @pytest.mark.parametrize("body", [b"[1e-05, 1e16, 1e-7, 0.00025, 1.5e300, -0.0, 0.5, 5e-324]", b"{\"n\": 1e22}"])
