@@ -77,7 +77,7 @@ def _http_date() -> str:
 
 def scheme_of(environ: Dict[str, Any], base: str) -> Optional[str]:
     """The URL scheme gunicorn would report; None when the scheme headers contradict each other."""
-    if environ.get("REMOTE_ADDR") not in TRUSTED_PEERS or _SCHEME_KEYS.isdisjoint(environ):
+    if environ.get("REMOTE_ADDR") not in TRUSTED_PEERS or environ.keys().isdisjoint(_SCHEME_KEYS):  # 3 lookups
         return base
     found = {
         "https" if environ[key] == secure else "http"
@@ -123,17 +123,28 @@ def closes(environ: Dict[str, Any], headers: List[Tuple[str, str]], status: int)
     return not framed and environ.get("SERVER_PROTOCOL") == "HTTP/1.0"
 
 
-_hop_names: Dict[str, bool] = {}
+#: What happens to a response header on its way to granian: dropped, kept as it is, or respelled.
+DROP, KEEP, RESPELL = 0, 1, 2
+_verdicts: Dict[Tuple[str, str], int] = {}
 
 
-def _hop_by_hop(name: str) -> bool:
-    """Whether gunicorn drops a response header of this name (memoised: apps send few names)."""
-    hop = _hop_names.get(name)
-    if hop is None:
-        hop = name.lower() in HOP_BY_HOP
-        if len(_hop_names) < 1024:
-            _hop_names[name] = hop
-    return hop
+def _verdict(header: Tuple[str, str]) -> int:
+    """:data:`DROP` a hop-by-hop header (gunicorn does), :data:`RESPELL` a value granian would write otherwise.
+
+    Memoised per (name, value): apps send the same few headers over and over.
+    """
+    verdict = _verdicts.get(header)
+    if verdict is None:
+        name, value = header
+        if name.lower() in HOP_BY_HOP:
+            verdict = DROP
+        elif not value.isascii() or value[:1] in " \t" or value[-1:] in " \t":
+            verdict = RESPELL
+        else:
+            verdict = KEEP
+        if len(_verdicts) < 4096:
+            _verdicts[header] = verdict
+    return verdict
 
 
 def as_granian_writes(value: str) -> str:
@@ -191,12 +202,14 @@ class GunicornLike:
                 refused.append(response.get_data())
                 status, headers, code = response.status, response.headers.to_wsgi_list(), response.status_code
             head = [("Server", SERVER), ("Date", _http_date()), ("Connection", "keep-alive")]
-            for name, value in headers:
-                if _hop_by_hop(name):
-                    continue
-                if not value.isascii() or value[:1] in " \t" or value[-1:] in " \t":  # rare: the slow way
-                    value = as_granian_writes(value.strip(" \t"))
-                head.append((name, value))
+            for header in headers:
+                verdict = _verdicts.get(header)
+                if verdict is None:
+                    verdict = _verdict(header)
+                if verdict == KEEP:
+                    head.append(header)
+                elif verdict == RESPELL:  # rare: the slow way
+                    head.append((header[0], as_granian_writes(header[1].strip(" \t"))))
             if closes(environ, head, code):
                 head[2] = ("Connection", "close")
             return start_response(status, head, exc_info)
