@@ -207,47 +207,48 @@ def files(request: Request) -> Dict[str, Union[str, LargeText]]:
     return echoed
 
 
-#: CGI key -> (title-cased name, whether httpbin hides it unless ``?show_env``), memoised for the few names clients send.
-_NAMES: Dict[str, Tuple[str, bool]] = {}
+#: CGI key -> (title-cased name, whether httpbin hides it unless ``?show_env``, whether only a non-empty value
+#: counts), or ``()`` for a key that is no header field; memoised for the few keys clients and servers send.
+_KEYS: Dict[str, Tuple[Any, ...]] = {}
 
 
-def _header_info(cgi_key: str) -> Tuple[str, bool]:
-    """``HTTP_X_REAL_IP`` -> ``("X-Real-Ip", True)``: the echoed name, and whether it is a proxy's header."""
-    info = _NAMES.get(cgi_key)
+def _key_info(cgi_key: str) -> Tuple[Any, ...]:
+    """``HTTP_X_REAL_IP`` -> ``("X-Real-Ip", True, False)``; ``wsgi.input`` -> ``()``.
+
+    A header field is an ``HTTP_*`` key, except ``HTTP_CONTENT_TYPE`` and
+    ``HTTP_CONTENT_LENGTH`` (a server's copies), or ``CONTENT_TYPE`` and
+    ``CONTENT_LENGTH`` when not empty.  WSGI keeps no original spelling:
+    names come back through ``str.title()`` (``X-Real-Ip``), as in httpbin.
+    """
+    info = _KEYS.get(cgi_key)
     if info is None:
-        name = (cgi_key[5:] if cgi_key.startswith("HTTP_") else cgi_key).replace("_", "-").title()
-        info = (name, name.lower() in ENV_HEADERS)
-        if len(_NAMES) < 4096:
-            _NAMES[cgi_key] = info
+        info = ()  # no header field
+        if cgi_key.startswith("HTTP_"):
+            if cgi_key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                info = _named(cgi_key[5:], False)
+        elif cgi_key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            info = _named(cgi_key, True)
+        if len(_KEYS) < 4096:
+            _KEYS[cgi_key] = info
     return info
 
 
-def _header_name(cgi_key: str) -> str:
-    """``HTTP_X_REAL_IP`` -> ``X-Real-Ip``."""
-    return _header_info(cgi_key)[0]
+def _named(bare_key: str, needs_value: bool) -> Tuple[str, bool, bool]:
+    name = bare_key.replace("_", "-").title()
+    return name, name.lower() in ENV_HEADERS, needs_value
 
 
 def header_fields(environ: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
-    """The request's header fields as ``(Title-Cased-Name, value)``, in arrival order.
+    """The request's header fields as ``(Title-Cased-Name, value)``, in arrival order (see :func:`_key_info`).
 
-    WSGI keeps no original spelling: names come back from their CGI form
-    (``HTTP_X_REAL_IP``) through ``str.title()``, so ``X-Real-Ip``, as in
-    httpbin; ``Content-Type`` and ``Content-Length`` only when non-empty.
     Repeated fields arrive already joined with commas by the server.
     """
-    for key, value in _header_items(environ, environ):
-        yield _header_name(key), value
-
-
-def _header_items(environ: Dict[str, Any], keys: Iterable[str]) -> Iterator[Tuple[str, str]]:
-    """``(CGI key, value)`` of the header fields among *keys* of *environ*, in the order of *keys*."""
-    for key in keys:
-        value = environ[key]
-        if key.startswith("HTTP_"):
-            if key != "HTTP_CONTENT_TYPE" and key != "HTTP_CONTENT_LENGTH":
-                yield key, value
-        elif (key == "CONTENT_TYPE" or key == "CONTENT_LENGTH") and value:
-            yield key, value
+    for key, value in environ.items():
+        info = _KEYS.get(key)
+        if info is None:
+            info = _key_info(key)
+        if info and (value or not info[2]):
+            yield info[0], value
 
 
 #: Environ keys that are never header fields, skipped in one set operation (the rest are looked at).
@@ -273,10 +274,15 @@ def headers(request: Request, ordered: bool = True) -> Dict[str, str]:
     environ = request.environ
     show_env = bool(environ.get("QUERY_STRING")) and "show_env" in request.args
     shown: Dict[str, str] = {}
-    for key, value in _header_items(environ, environ if ordered else environ.keys() - _NOT_HEADERS):
-        name, hidden = _header_info(key)
-        if show_env or not hidden:
-            shown[name] = value
+    for key in environ if ordered else environ.keys() - _NOT_HEADERS:
+        info = _KEYS.get(key)
+        if info is None:
+            info = _key_info(key)
+        if info:
+            name, hidden, needs_value = info
+            value = environ[key]
+            if (value or not needs_value) and (show_env or not hidden):
+                shown[name] = value
     excluded = excluded_headers(environ)
     if excluded is not None:
         for name in [name for name in shown if excluded.fullmatch(name)]:
@@ -366,7 +372,9 @@ def url(request: Request) -> str:
 
 
 def method(request: Request) -> str:
-    return request.method
+    # request.method, read from the environ: the fast lane's request builds nothing it is not asked for.
+    name: str = request.environ.get("REQUEST_METHOD", "GET")
+    return name.upper()
 
 
 FIELDS: Dict[str, Callable[[Request], Any]] = {
@@ -382,14 +390,27 @@ FIELDS: Dict[str, Callable[[Request], Any]] = {
 }
 
 
-def echo(request: Request, keys: Iterable[str], ordered: bool = True) -> Dict[str, Any]:
+def unordered_headers(request: Request) -> Dict[str, str]:
+    return headers(request, ordered=False)
+
+
+#: (keys, ordered) -> the functions that compute them, in order: the few key sets the routes ask for.
+_PLANS: Dict[Tuple[Tuple[str, ...], bool], List[Tuple[str, Callable[[Request], Any]]]] = {}
+
+
+def echo(request: Request, keys: Tuple[str, ...], ordered: bool = True) -> Dict[str, Any]:
     """The echo object with just *keys*, computed in httpbin's order of side effects.
 
     With a large body or file among them, a :class:`DeferredDict` (see :class:`LargeText`).
     ``ordered=False``: the answer is written with sorted keys, so the headers
     may come in any order (see :func:`headers`).
     """
-    fields = {key: headers(request, ordered) if key == "headers" else FIELDS[key](request) for key in keys}
+    plan = _PLANS.get((keys, ordered))
+    if plan is None:
+        plan = _PLANS[(keys, ordered)] = [
+            (key, unordered_headers if key == "headers" and not ordered else FIELDS[key]) for key in keys
+        ]
+    fields = {key: compute(request) for key, compute in plan}
     if "data" not in fields and "files" not in fields and "json" not in fields:
         return fields  # no body among them: nothing is deferred
     deferred = [value for value in (fields.get("data"), fields.get("json")) if isinstance(value, Deferred)]
