@@ -228,7 +228,7 @@ def _key_info(cgi_key: str) -> Tuple[Any, ...]:
                 info = _named(cgi_key[5:], False)
         elif cgi_key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             info = _named(cgi_key, True)
-        if len(_KEYS) < 4096:
+        if len(_KEYS) < 4096 and len(cgi_key) <= 64:  # clients send few names, most short
             _KEYS[cgi_key] = info
     return info
 
@@ -322,39 +322,39 @@ _PLAIN_QUERY = re.compile(r"[A-Za-z0-9._~!$&'()*+,/:;=?@-]*")
 _DEFAULT_PORT_SUFFIX = {"http": ":80", "https": ":443"}
 
 
-#: (scheme, Host) -> the URL's start ("http://127.0.0.1:8080"), or "" when the host is not plain.
-_URL_STARTS: Dict[Tuple[str, str], str] = {}
+#: (scheme, Host, path) -> the URL without its query, or "" when a part is not plain.
+_URLS: Dict[Tuple[str, str, str], str] = {}
 
 
-def _url_start(scheme: str, host: str) -> str:
-    start = _URL_STARTS.get((scheme, host))
-    if start is None:
-        start = ""
-        if _PLAIN_HOST.fullmatch(host) and "xn--" not in host:
+def _plain_url(scheme: str, host: str, path: str) -> str:
+    url = _URLS.get((scheme, host, path))
+    if url is None:
+        url = ""
+        if (
+            _PLAIN_HOST.fullmatch(host)
+            and "xn--" not in host
+            and path[:1] == "/"
+            and path[1:2] != "/"
+            and _PLAIN_PATH.fullmatch(path)
+        ):
             suffix = _DEFAULT_PORT_SUFFIX.get(scheme)
-            start = scheme + "://" + (host[: -len(suffix)] if suffix and host.endswith(suffix) else host)
-        if len(_URL_STARTS) < 1024:  # clients name few hosts
-            _URL_STARTS[(scheme, host)] = start
-    return start
+            url = scheme + "://" + (host[: -len(suffix)] if suffix and host.endswith(suffix) else host) + path
+        if len(_URLS) < 4096 and len(host) + len(path) <= 256:  # clients ask for few URLs, most short: 1 MiB at most
+            _URLS[(scheme, host, path)] = url
+    return url
 
 
 def current_url(request: Request) -> str:
     """``request.url``, computed directly when every part is plain ASCII."""
     environ = request.environ
     host: Optional[str] = environ.get("HTTP_HOST")
-    path: str = environ.get("PATH_INFO", "")
-    query: str = environ.get("QUERY_STRING", "")
-    if (
-        host is not None
-        and not environ.get("SCRIPT_NAME")
-        and path[:1] == "/"
-        and path[1:2] != "/"
-        and _PLAIN_PATH.fullmatch(path)
-        and (not query or _PLAIN_QUERY.fullmatch(query))
-    ):
-        start = _url_start(environ.get("wsgi.url_scheme", "http"), host)
-        if start:
-            return start + path + ("?" + query if query else "")
+    if host is not None and not environ.get("SCRIPT_NAME"):
+        url = _plain_url(environ.get("wsgi.url_scheme", "http"), host, environ.get("PATH_INFO", ""))
+        query: str = environ.get("QUERY_STRING", "")
+        if url and not query:
+            return url
+        if url and _PLAIN_QUERY.fullmatch(query):
+            return url + "?" + query
     full: str = request.url
     return full
 

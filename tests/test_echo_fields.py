@@ -79,3 +79,20 @@ def test_exclusion_pattern_wildcards_and_case():
     assert not pattern.fullmatch("Fly-Regions")
     assert not pattern.fullmatch("X-Amz")
     assert echo.exclusion_pattern([]) is None
+
+
+def test_memos_stay_small_whatever_clients_send():
+    """The URL, header-name and response-header memos keep only a bounded number of short entries."""
+    from mockbin.serving import compat
+
+    for number in range(5000):
+        path = f"/{'a' * 3000}{number}"
+        request = Request(environ("h", path, ""))
+        assert echo.current_url(request) == request.url == "http://h" + path  # right, unremembered
+        echo.current_url(Request(environ("h", f"/short/{number}", "")))
+        echo.headers(Request({**environ("h", "/", ""), f"HTTP_X_{'N' * 200}_{number}": "v", f"HTTP_X_{number}": "v"}))
+        compat._verdict(("X-Long", "v" * 3000 + str(number)))
+        compat._verdict(("X-Short", str(number)))
+    assert len(echo._URLS) <= 4096 and max(len(host) + len(path) for _, host, path in echo._URLS) <= 256
+    assert len(echo._KEYS) <= 4096 and max(map(len, echo._KEYS)) <= 64
+    assert len(compat._verdicts) <= 4096 and max(len(name) + len(value) for name, value in compat._verdicts) <= 256

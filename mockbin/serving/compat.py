@@ -142,7 +142,7 @@ def _verdict(header: Tuple[str, str]) -> int:
             verdict = RESPELL
         else:
             verdict = KEEP
-        if len(_verdicts) < 4096:
+        if len(_verdicts) < 4096 and len(name) + len(value) <= 256:  # few distinct headers, most short
             _verdicts[header] = verdict
     return verdict
 
