@@ -116,6 +116,40 @@ def test_any_parsed_float_echoes_as_httpbin_writes_it(oracle_jsonify, number):
     assert echo_bytes({"n": loads_or_none(text)}) == oracle_jsonify({"n": number})
 
 
+# JSON number literals of every shape: long mantissas, exponents of 1 to 3 digits, both signs.
+NUMBER_LITERALS = st.from_regex(r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,24})?([eE][-+]?[0-9]{1,3})?", fullmatch=True)
+
+
+@given(st.lists(NUMBER_LITERALS, min_size=1, max_size=4))
+@settings(max_examples=500, deadline=None)
+def test_any_number_literal_parses_and_echoes_as_httpbin_would(oracle_jsonify, literals):
+    text = ("[" + ", ".join(literals) + "]").encode("ascii")
+    assert echo_bytes({"json": loads_or_none(text)}) == oracle_jsonify({"json": json.loads(text)})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"9223372036854775807", b"9223372036854775808", b"18446744073709551615", b"18446744073709551616",
+     b"-9223372036854775808", b"-9223372036854775809", b"1" * 400, b"1" * 400 + b".0", b"1e400", b"-1E+309",
+     b"0.00001", b"1.00001", b"1E-5", b"-0", b"-0.0", b'{"a": 1, "a": [2.5, "\\ud800"]}', b'"\\ud83d\\ude00"',
+     b"[" * 1100 + b"]" * 1100, b"\xef\xbb\xbf[1]", b" [1] ", b"NaN", b"[1,]", b'"\\u0000\x7f"',
+     b'"\xed\xa0\x80"', b'"\xc0\x80"', b'"\xf4\x90\x80\x80"', b'"\xef\xbf\xbf"', b"[1]\x00", b"[01]", b"[Infinity]"],
+)
+def test_bodies_either_parser_could_read_parse_as_httpbin_reads_them(oracle_jsonify, body):
+    """Where orjson reads a body differently or refuses it, the standard parser's answer is the one echoed."""
+    try:  # as httpbin parses: the body decoded as UTF-8 (a BOM is then refused), then json.loads
+        expected = oracle_jsonify({"json": json.loads(body.decode("utf-8"))})
+    except (ValueError, RecursionError):
+        expected = oracle_jsonify({"json": None})
+    assert echo_bytes({"json": loads_or_none(body)}) == expected
+
+
+def test_json_bodies_take_orjson_where_installed():
+    pytest.importorskip("orjson", reason="orjson (the extra fast) is not installed")
+    assert jsonify._loads_fast is not None
+    assert not jsonify.standard_only(b'{"name": "mockbin", "items": [1, 2, 3], "ratio": 0.5}')
+
+
 # Each side of where orjson's spelling of floats departs from repr()'s (1e-9 up to 1e-4) and of 1e16.
 EDGES = [1e-4, 9.999999999999999e-05, 1e-9, 9.999999999999999e-10, 1.0000000000000002e-09, 1e16, 9999999999999998.0]
 
