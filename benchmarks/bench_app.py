@@ -8,8 +8,15 @@ per request; what the server adds on top is bench_serving.py's to measure.
 
     python benchmarks/bench_app.py
     python benchmarks/bench_app.py --src /tmp/base   # another checkout, for a before/after pair
+    python benchmarks/bench_app.py --instructions    # CPU instructions per request (valgrind)
 
 The other checkout runs in its own process (``--src`` goes first on its path).
+``--instructions`` counts the instructions one request executes instead of
+timing it: two runs under ``valgrind --tool=callgrind`` that differ only in
+the number of requests, their difference divided by that number.  The count
+is the same from run to run whatever else the machine does, so a
+before/after pair on a shared host needs no repeats (Debian: ``apt-get
+install -y valgrind``).
 """
 
 from __future__ import annotations
@@ -17,9 +24,13 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import timeit
+from pathlib import Path
 
 BODY = b'{"name": "mockbin", "items": [1, 2, 3], "nested": {"ok": true, "ratio": 0.5}}'
 
@@ -63,8 +74,31 @@ def measure(number: int, repeat: int) -> None:
 
     for method in ("GET", "POST"):
         assert b'"url": "http://127.0.0.1:8080/' in one(method)
+        if os.environ.get("BENCH_APP_ONLY"):  # one run under valgrind: warm up, then just the requests
+            if method == os.environ["BENCH_APP_ONLY"]:
+                for _ in range(200 + number):
+                    one(method)
+            continue
         best = min(timeit.repeat(lambda: one(method), number=number, repeat=repeat)) / number
         print(f"{method} /{'get' if method == 'GET' else 'post'}: {best * 1e6:.1f} us per request")
+
+
+def instructions(src: str | None, number: int) -> None:
+    """Instructions per request: the difference between runs of *number* and of 0 requests, over *number*."""
+    if not shutil.which("valgrind"):
+        sys.exit("valgrind is not installed (Debian: apt-get install -y valgrind)")
+    for method in ("GET", "POST"):
+        counts = []
+        for requests in (0, number):
+            with tempfile.NamedTemporaryFile(suffix=".log") as log:
+                env = dict(os.environ, BENCH_APP_ONLY=method, PYTHONHASHSEED="0")
+                subprocess.run(
+                    ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", f"--log-file={log.name}",
+                     *in_checkout(src, requests, 1)],
+                    env=env, check=True, stdout=subprocess.DEVNULL,
+                )
+                counts.append(int(re.search(r"Collected : (\d+)", Path(log.name).read_text()).group(1)))
+        print(f"{method} /{'get' if method == 'GET' else 'post'}: {(counts[1] - counts[0]) / number:,.0f} instructions per request")
 
 
 def main() -> None:
@@ -72,13 +106,24 @@ def main() -> None:
     parser.add_argument("--src", help="measure the mockbin in this checkout instead")
     parser.add_argument("--number", type=int, default=4000, help="requests per timed run")
     parser.add_argument("--repeat", type=int, default=25, help="timed runs (the best counts)")
+    parser.add_argument("--instructions", action="store_true", help="count instructions per request (valgrind)")
     args = parser.parse_args()
     os.environ["MOCKBIN_LOG_LEVEL"] = "warning"  # no access lines
-    if args.src:
-        code = f"import sys; sys.path.insert(0, {args.src!r}); sys.argv = ['bench_app', '--number', '{args.number}', " \
-               f"'--repeat', '{args.repeat}']; exec(open({__file__!r}).read())"
-        sys.exit(subprocess.call([sys.executable, "-c", code]))
-    measure(args.number, args.repeat)
+    if args.instructions:
+        instructions(args.src, min(args.number, 1000))
+    elif args.src:
+        sys.exit(subprocess.call(in_checkout(args.src, args.number, args.repeat)))
+    else:
+        measure(args.number, args.repeat)
+
+
+def in_checkout(src: str | None, number: int, repeat: int) -> list:
+    """The command that measures the mockbin in *src* (this one if None), in a process of its own."""
+    if src is None:
+        return [sys.executable, __file__, "--number", str(number), "--repeat", str(repeat)]
+    code = f"import sys; sys.path.insert(0, {src!r}); sys.argv = ['bench_app', '--number', '{number}', " \
+           f"'--repeat', '{repeat}']; exec(open({__file__!r}).read())"
+    return [sys.executable, "-c", code]
 
 
 if __name__ == "__main__":
