@@ -433,8 +433,7 @@ def echo_bytes(value: Any) -> bytes:
     UTF-8 where httpbin escapes it), and every float one that orjson spells
     as ``repr()`` does or a :class:`ParsedFloat` (:func:`parse_float`; orjson
     writes ``0.00001`` and ``null`` for ``1e-05`` and NaN), which holds for an
-    echo by construction.  Anything else takes the
-    standard spelling.
+    echo by construction.  Anything else takes the standard spelling.
     """
     if _dumps_fast is not None:
         try:
