@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from hypothesis import given, settings, strategies as st
 from werkzeug.wrappers import Request
 
@@ -81,7 +82,22 @@ def test_exclusion_pattern_wildcards_and_case():
     assert echo.exclusion_pattern([]) is None
 
 
-def test_memos_stay_small_whatever_clients_send():
+@pytest.fixture
+def empty_memos():
+    """The request path's memos, emptied for the test and given back their entries after it."""
+    from mockbin.serving import compat
+
+    memos = (echo._URLS, echo._KEYS, compat._verdicts)
+    saved = [dict(memo) for memo in memos]
+    for memo in memos:
+        memo.clear()
+    yield
+    for memo, entries in zip(memos, saved):
+        memo.clear()
+        memo.update(entries)
+
+
+def test_memos_stay_small_whatever_clients_send(empty_memos):
     """The URL, header-name and response-header memos keep only a bounded number of short entries."""
     from mockbin.serving import compat
 
