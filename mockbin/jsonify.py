@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import json.decoder
 from json.encoder import encode_basestring_ascii as _escape  # C accelerated
+from types import ModuleType
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from flask import Response
@@ -342,15 +343,17 @@ _scan: Callable[[str, int], Tuple[Any, int]] = _DECODER.scan_once  # type: ignor
 _blank: Callable[[str, int], Any] = json.decoder.WHITESPACE.match  # type: ignore[attr-defined]
 
 
-def _orjson_loads() -> Optional[Callable[[bytes], Any]]:
+def _orjson() -> Optional[ModuleType]:
+    """orjson (in the extra ``fast``), or None where it is not installed."""
     try:
         import orjson
     except ImportError:
         return None
-    return orjson.loads
+    return orjson
 
 
-_loads_fast = _orjson_loads()
+_ORJSON = _orjson()
+_loads_fast: Optional[Callable[[bytes], Any]] = _ORJSON.loads if _ORJSON is not None else None
 #: Every digit read as 0 and E as e, so that two number shapes below are substrings.
 _SHAPES = bytes.maketrans(b"123456789E", b"000000000e")
 
@@ -396,17 +399,16 @@ def loads_or_none(raw: bytes) -> Any:
         return None
 
 
-def _orjson_encoder() -> Optional[Callable[[Any], bytes]]:
+def _orjson_encoder(orjson: Optional[ModuleType]) -> Optional[Callable[[Any], bytes]]:
     """orjson's ``dumps`` in httpbin's layout, or None without orjson."""
-    try:
-        import orjson
-    except ImportError:
+    if orjson is None:
         return None
     options = (
         orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
         | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
     )
-    fragment, encode = orjson.Fragment, orjson.dumps
+    fragment = orjson.Fragment
+    encode: Callable[..., bytes] = orjson.dumps
 
     def spell(value: Any) -> Any:
         # orjson hands over what it does not write itself: only a parsed
@@ -422,7 +424,7 @@ def _orjson_encoder() -> Optional[Callable[[Any], bytes]]:
     return dumps_fast
 
 
-_dumps_fast = _orjson_encoder()
+_dumps_fast = _orjson_encoder(_ORJSON)
 
 
 def echo_bytes(value: Any) -> bytes:
