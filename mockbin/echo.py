@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
 from .jsonify import Deferred, DeferredDict, EncodedLater, loads_or_none
-from .limits import BODY_KEY, JSON_PROBE, check_json, probably_json
+from .limits import BODY_KEY, JSON_PROBE, JSON_SETTLED_SIZE, check_json, probably_json
 from .settings import ENVIRON_KEY as SETTINGS_KEY, settings_of
 
 Scalar = Union[str, List[str]]
@@ -149,6 +149,11 @@ def body(request: Request) -> bytes:
     """The raw body; empty when it was a form, which parsing consumed first."""
     if is_form(request):
         return request.get_data(parse_form_data=True)
+    return _raw_body(request)
+
+
+def _raw_body(request: Request) -> bytes:
+    """:func:`body` of a request whose body is no form."""
     cached: Optional[bytes] = getattr(request, "_cached_data", None)
     if cached is not None:
         return cached
@@ -180,11 +185,16 @@ def data(request: Request) -> Union[str, LargeText]:
 
 def json(request: Request) -> Any:
     """The body parsed as JSON (None when it is not), within ``--max-json-values`` and ``--max-json-expansion``."""
-    raw = body(request)
+    return parsed_json(body(request), request.environ)
+
+
+def parsed_json(raw: bytes, environ: Dict[str, Any]) -> Any:
+    """:func:`json` of the body *raw*."""
     if not _MAY_BE_JSON.match(raw) or (len(raw) > JSON_PROBE and not probably_json(raw)):
         return None  # what json.loads would conclude, without decoding a large body first
-    settings = settings_of(request.environ)
-    check_json(raw, settings.max_json_values, settings.max_json_expansion)
+    settings = settings_of(environ)
+    if len(raw) > settings.max_json_values or len(raw) > JSON_SETTLED_SIZE:  # else within budget whatever it holds
+        check_json(raw, settings.max_json_values, settings.max_json_expansion)
     value = loads_or_none(raw)
     if len(raw) >= LARGE and isinstance(value, (dict, list)):
         return EncodedLater(value)  # written while sent: the answer is never held whole
@@ -238,51 +248,50 @@ def _named(bare_key: str, needs_value: bool) -> Tuple[str, bool, bool]:
     return name, name.lower() in ENV_HEADERS, needs_value
 
 
+#: The environ's keys, in order -> ``(key, name, hidden, needs_value)`` of its header fields (see
+#: :func:`_key_info`): clients send the same few header sets over and over.
+_FIELD_KEYS: Dict[Tuple[str, ...], List[Tuple[str, str, bool, bool]]] = {}
+
+
+def _field_keys(environ: Dict[str, Any]) -> List[Tuple[str, str, bool, bool]]:
+    keys = tuple(environ)
+    found = _FIELD_KEYS.get(keys)
+    if found is None:
+        found = []
+        for key in keys:
+            info = _KEYS.get(key)
+            if info is None:
+                info = _key_info(key)
+            if info:
+                found.append((key, *info))
+        if len(_FIELD_KEYS) < 1024 and len(keys) <= 64 and sum(map(len, keys)) <= 2048:  # a few KiB each at most
+            _FIELD_KEYS[keys] = found
+    return found
+
+
 def header_fields(environ: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
     """The request's header fields as ``(Title-Cased-Name, value)``, in arrival order (see :func:`_key_info`).
 
     Repeated fields arrive already joined with commas by the server.
     """
-    for key, value in environ.items():
-        info = _KEYS.get(key)
-        if info is None:
-            info = _key_info(key)
-        if info and (value or not info[2]):
-            yield info[0], value
+    for key, name, _, needs_value in _field_keys(environ):
+        value = environ[key]
+        if value or not needs_value:
+            yield name, value
 
 
-#: Environ keys that are never header fields, skipped in one set operation (the rest are looked at).
-_NOT_HEADERS = frozenset(
-    (
-        "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME", "SERVER_PORT",
-        "SERVER_PROTOCOL", "SERVER_SOFTWARE", "GATEWAY_INTERFACE", "REMOTE_ADDR", "REMOTE_PORT", "RAW_URI",
-        "REQUEST_URI", "wsgi.version", "wsgi.url_scheme", "wsgi.input", "wsgi.errors", "wsgi.multithread",
-        "wsgi.multiprocess", "wsgi.run_once", "wsgi.input_terminated", "wsgi.file_wrapper", "gunicorn.socket",
-        "werkzeug.request", "werkzeug.socket", SETTINGS_KEY, BODY_KEY,
-    )
-)
+def headers(request: Request) -> Dict[str, str]:
+    """Request headers under title-cased names, in arrival order, proxy headers hidden unless ``?show_env``.
 
-
-def headers(request: Request, ordered: bool = True) -> Dict[str, str]:
-    """Request headers under title-cased names, proxy headers hidden unless ``?show_env``.
-
-    :func:`header_fields`, in one pass.  *ordered*: in arrival order, which
-    compact JSON shows (``/stream``); an answer written with sorted keys
-    asks for ``ordered=False`` and gets them in any order, found by one set
-    operation instead of a walk over the whole environ (every echo does this).
+    :func:`header_fields`, in one pass.
     """
     environ = request.environ
     show_env = bool(environ.get("QUERY_STRING")) and "show_env" in request.args
     shown: Dict[str, str] = {}
-    for key in environ if ordered else environ.keys() - _NOT_HEADERS:
-        info = _KEYS.get(key)
-        if info is None:
-            info = _key_info(key)
-        if info:
-            name, hidden, needs_value = info
-            value = environ[key]
-            if (value or not needs_value) and (show_env or not hidden):
-                shown[name] = value
+    for key, name, hidden, needs_value in _field_keys(environ):
+        value = environ[key]
+        if (value or not needs_value) and (show_env or not hidden):
+            shown[name] = value
     excluded = excluded_headers(environ)
     if excluded is not None:
         for name in [name for name in shown if excluded.fullmatch(name)]:
@@ -390,29 +399,35 @@ FIELDS: Dict[str, Callable[[Request], Any]] = {
 }
 
 
-def unordered_headers(request: Request) -> Dict[str, str]:
-    return headers(request, ordered=False)
+#: Fields computed from the body.
+_BODY_FIELDS = frozenset(("data", "files", "form", "json"))
+
+#: keys -> the functions that compute them, in order, and which of them come from the body: the few
+#: key sets the routes ask for.
+_PLANS: Dict[Tuple[str, ...], Tuple[List[Tuple[str, Callable[[Request], Any]]], FrozenSet[str]]] = {}
 
 
-#: (keys, ordered) -> the functions that compute them, in order: the few key sets the routes ask for.
-_PLANS: Dict[Tuple[Tuple[str, ...], bool], List[Tuple[str, Callable[[Request], Any]]]] = {}
-
-
-def echo(request: Request, keys: Tuple[str, ...], ordered: bool = True) -> Dict[str, Any]:
+def echo(request: Request, keys: Tuple[str, ...]) -> Dict[str, Any]:
     """The echo object with just *keys*, computed in httpbin's order of side effects.
 
     With a large body or file among them, a :class:`DeferredDict` (see :class:`LargeText`).
-    ``ordered=False``: the answer is written with sorted keys, so the headers
-    may come in any order (see :func:`headers`).
     """
-    plan = _PLANS.get((keys, ordered))
-    if plan is None:
-        plan = _PLANS[(keys, ordered)] = [
-            (key, unordered_headers if key == "headers" and not ordered else FIELDS[key]) for key in keys
-        ]
+    plans = _PLANS.get(keys)
+    if plans is None:
+        plans = _PLANS[keys] = ([(key, FIELDS[key]) for key in keys], _BODY_FIELDS.intersection(keys))
+    plan, from_body = plans
+    if not from_body:
+        return {key: compute(request) for key, compute in plan}  # no body among them: nothing is deferred
+    if not is_form(request):
+        raw = _raw_body(request)
+        if len(raw) < LARGE:
+            # The usual body: no form, echoed in memory. The body fields straight from the one read, the
+            # same values their functions give (a failed JSON check raises first, before any other field).
+            known = {"data": text_or_data_url(raw), "files": {}, "form": {}}
+            if "json" in from_body:
+                known["json"] = parsed_json(raw, request.environ)
+            return {key: known[key] if key in known else compute(request) for key, compute in plan}
     fields = {key: compute(request) for key, compute in plan}
-    if "data" not in fields and "files" not in fields and "json" not in fields:
-        return fields  # no body among them: nothing is deferred
     deferred = [value for value in (fields.get("data"), fields.get("json")) if isinstance(value, Deferred)]
     files = fields.get("files")
     if files:

@@ -122,14 +122,7 @@ class BodyInput:
                 return b""
         else:
             size = min(size, self._limit - self.received + 1)  # one byte past the limit at most
-        try:
-            data = self._stream.read(size)
-        except Problem:
-            raise
-        except Exception as exc:
-            if _is_disconnect(exc):
-                raise self._fail(incomplete_body(self.received, self.declared)) from None
-            raise self._fail(malformed_body(self.received, str(exc) or type(exc).__name__)) from None
+        data = self._read_stream(size)
         self.received += len(data)
         if not data and self.declared is not None:
             raise self._fail(incomplete_body(self.received, self.declared))
@@ -137,7 +130,28 @@ class BodyInput:
             raise self._fail(body_too_large(self._limit))
         return data
 
+    def _read_stream(self, size: int) -> bytes:
+        """The server stream's ``read(size)``; its errors become the body's failure."""
+        try:
+            data: bytes = self._stream.read(size)
+        except Problem:
+            raise
+        except Exception as exc:
+            if _is_disconnect(exc):
+                raise self._fail(incomplete_body(self.received, self.declared)) from None
+            raise self._fail(malformed_body(self.received, str(exc) or type(exc).__name__)) from None
+        return data
+
     def read(self, size: Optional[int] = -1) -> bytes:
+        if size == -1 and self.received == 0 and self.declared is not None and self.failure is None:
+            # The whole declared body in one read (what the echo asks for): _pull's checks, for this case.
+            data = self._read_stream(self.declared)
+            self.received = len(data)
+            if self.received == self.declared:
+                return data
+            if not data:
+                raise self._fail(incomplete_body(0, self.declared))
+            return data + self.read()
         if size is not None and size >= 0:
             return self._pull(size) if size else b""
         if self.declared is not None:
@@ -486,6 +500,10 @@ JSON_MEMORY_FLOOR = 8 * 1024 * 1024
 #: No JSON text's :meth:`JSONShape.parsed_size` exceeds this many bytes per byte of text.
 _MOST_PER_BYTE = 64
 
+
+#: A JSON text of at most this many bytes, and no more bytes than ``--max-json-values``, is within
+#: budget whatever its shape (a shortcut past :func:`json_budget_problem`, which settles it the same way).
+JSON_SETTLED_SIZE = JSON_MEMORY_FLOOR // _MOST_PER_BYTE
 
 #: How much of an over-budget body is parsed to tell JSON from text that merely starts like it.
 JSON_PROBE = 64 * 1024

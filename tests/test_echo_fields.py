@@ -59,7 +59,7 @@ def test_header_names_match_werkzeug(cgi_headers):
     request = Request(env)
     expected = {name: value for name, value in request.headers.items() if name.lower() not in echo.ENV_HEADERS}
     assert list(echo.headers(request).items()) == list(expected.items())  # arrival order: compact JSON shows it
-    assert echo.headers(request, ordered=False) == expected  # for answers with sorted keys: any order
+    assert list(echo.headers(request).items()) == list(expected.items())  # the same again, from the memo
 
 
 @given(st.sampled_from(["", "text/plain", "multipart/form-data; boundary=x", " Multipart/Form-Data ;b=1",
@@ -87,7 +87,7 @@ def empty_memos():
     """The request path's memos, emptied for the test and given back their entries after it."""
     from mockbin.serving import compat
 
-    memos = (echo._URLS, echo._KEYS, compat._verdicts)
+    memos = (echo._URLS, echo._KEYS, echo._FIELD_KEYS, compat._verdicts)
     saved = [dict(memo) for memo in memos]
     for memo in memos:
         memo.clear()
@@ -98,7 +98,7 @@ def empty_memos():
 
 
 def test_memos_stay_small_whatever_clients_send(empty_memos):
-    """The URL, header-name and response-header memos keep only a bounded number of short entries."""
+    """The URL, header-name, header-set and response-header memos keep only a bounded number of short entries."""
     from mockbin.serving import compat
 
     for number in range(5000):
@@ -106,9 +106,15 @@ def test_memos_stay_small_whatever_clients_send(empty_memos):
         request = Request(environ("h", path, ""))
         assert echo.current_url(request) == request.url == "http://h" + path  # right, unremembered
         echo.current_url(Request(environ("h", f"/short/{number}", "")))
-        echo.headers(Request({**environ("h", "/", ""), f"HTTP_X_{'N' * 200}_{number}": "v", f"HTTP_X_{number}": "v"}))
+        fields = {f"HTTP_X_{'N' * 200}_{number}": "v", f"HTTP_X_{number}": "w"}
+        shown = echo.headers(Request({**environ("h", "/", ""), **fields}))
+        assert list(shown.values()) == ["h", "v", "w"]  # right, whether remembered or not
+        many = {f"HTTP_X_{index}_{number}": str(index) for index in range(70)}
+        assert len(echo.headers(Request({**environ("h", "/", ""), **many}))) == 71
         compat._verdict(("X-Long", "v" * 3000 + str(number)))
         compat._verdict(("X-Short", str(number)))
     assert len(echo._URLS) <= 4096 and max(len(host) + len(path) for _, host, path in echo._URLS) <= 256
     assert len(echo._KEYS) <= 4096 and max(map(len, echo._KEYS)) <= 64
+    assert len(echo._FIELD_KEYS) <= 1024 and max(map(len, echo._FIELD_KEYS)) <= 64
+    assert max(sum(map(len, keys)) for keys in echo._FIELD_KEYS) <= 2048
     assert len(compat._verdicts) <= 4096 and max(len(name) + len(value) for name, value in compat._verdicts) <= 256

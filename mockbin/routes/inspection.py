@@ -13,7 +13,7 @@ TEXT = "text/plain; charset=utf-8"
 
 def headers(request: Request) -> Dict[str, Any]:
     """The request's headers (proxy headers hidden unless ?show_env)."""
-    return {"headers": echo.headers(request, ordered=False)}  # written with sorted keys
+    return {"headers": echo.headers(request)}
 
 
 def ip(request: Request) -> Union[Dict[str, Any], Response]:

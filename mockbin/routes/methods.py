@@ -8,34 +8,32 @@ from werkzeug.wrappers import Request
 
 from ..echo import ANYTHING_KEYS, BODY_KEYS, GET_KEYS, echo
 
-# These answers are JSON with sorted keys: the echoes need not keep the headers' order.
-
 
 def get(request: Request) -> Dict[str, Any]:
     """The request's query args, headers, origin and URL."""
-    return echo(request, GET_KEYS, ordered=False)
+    return echo(request, GET_KEYS)
 
 
 def post(request: Request) -> Dict[str, Any]:
     """The POST request's args, body (data, form, files, json), headers, origin and URL."""
-    return echo(request, BODY_KEYS, ordered=False)
+    return echo(request, BODY_KEYS)
 
 
 def put(request: Request) -> Dict[str, Any]:
     """The PUT request's args, body (data, form, files, json), headers, origin and URL."""
-    return echo(request, BODY_KEYS, ordered=False)
+    return echo(request, BODY_KEYS)
 
 
 def patch(request: Request) -> Dict[str, Any]:
     """The PATCH request's args, body (data, form, files, json), headers, origin and URL."""
-    return echo(request, BODY_KEYS, ordered=False)
+    return echo(request, BODY_KEYS)
 
 
 def delete(request: Request) -> Dict[str, Any]:
     """The DELETE request's args, body (data, form, files, json), headers, origin and URL."""
-    return echo(request, BODY_KEYS, ordered=False)
+    return echo(request, BODY_KEYS)
 
 
 def anything(request: Request, path: str = "") -> Dict[str, Any]:
     """Everything about the request, method included, for any method and any subpath."""
-    return echo(request, ANYTHING_KEYS, ordered=False)
+    return echo(request, ANYTHING_KEYS)

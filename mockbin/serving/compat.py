@@ -59,6 +59,7 @@ HOP_BY_HOP = frozenset(
 
 _SCHEME_KEYS = frozenset(SECURE_SCHEME_HEADERS)
 _CONTRADICTORY = b"Contradictory scheme headers"
+_SERVER, _KEEP_ALIVE, _CLOSE = ("Server", SERVER), ("Connection", "keep-alive"), ("Connection", "close")
 
 
 _date_cache: Tuple[int, str] = (0, "")
@@ -175,7 +176,8 @@ class GunicornLike:
             environ["SERVER_PROTOCOL"] = protocol = "HTTP/1.0"
         if protocol == "HTTP/1.0" and environ.get("HTTP_HOST") == "":
             del environ["HTTP_HOST"]  # granian's stand-in for "no Host header"
-        environ.setdefault("RAW_URI", raw_uri(environ))
+        if "RAW_URI" not in environ:
+            environ["RAW_URI"] = raw_uri(environ)
         scheme = scheme_of(environ, self.base_scheme)
         if scheme is None:
             start_response(
@@ -187,12 +189,12 @@ class GunicornLike:
         environ["wsgi.url_scheme"] = scheme
         if protocol.startswith("HTTP/2"):
             return self.app(environ, start_response)  # type: ignore[no-any-return]
-
+        # Whether the connection may stay open is settled in the head; asked for only by HTTP/1.0 or a Connection header.
+        may_close = protocol == "HTTP/1.0" or "HTTP_CONNECTION" in environ
         refused: List[bytes] = []
 
         def start(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Any:
-            code = int(status[:3])
-            if code < 200 and code != 101:  # granian cannot end an exchange with a 1xx answer (101 it can)
+            if status[0] == "1" and status[:3] != "101":  # granian cannot end an exchange with a 1xx answer (101 it can)
                 problem = Problem(
                     "engine-cannot",
                     f"granian cannot send {status!r} as a final answer (gunicorn can: run mockbin with "
@@ -200,8 +202,8 @@ class GunicornLike:
                 )
                 response = problem.get_response()
                 refused.append(response.get_data())
-                status, headers, code = response.status, response.headers.to_wsgi_list(), response.status_code
-            head = [("Server", SERVER), ("Date", _http_date()), ("Connection", "keep-alive")]
+                status, headers = response.status, response.headers.to_wsgi_list()
+            head = [_SERVER, ("Date", _http_date()), _KEEP_ALIVE]
             for header in headers:
                 verdict = _verdicts.get(header)
                 if verdict is None:
@@ -210,8 +212,8 @@ class GunicornLike:
                     head.append(header)
                 elif verdict == RESPELL:  # rare: the slow way
                     head.append((header[0], as_granian_writes(header[1].strip(" \t"))))
-            if closes(environ, head, code):
-                head[2] = ("Connection", "close")
+            if may_close and closes(environ, head, int(status[:3])):
+                head[2] = _CLOSE
             return start_response(status, head, exc_info)
 
         result: Iterable[bytes] = self.app(environ, start)
