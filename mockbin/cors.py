@@ -14,14 +14,12 @@ from werkzeug.wrappers import Response
 PREFLIGHT_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
 
 Headers = List[Tuple[str, str]]
+ALLOW_CREDENTIALS = ("Access-Control-Allow-Credentials", "true")
 
 
 def cors_headers(environ: Dict[str, Any]) -> Headers:
     """The CORS headers of a response to the request in *environ*."""
-    headers = [
-        ("Access-Control-Allow-Origin", environ.get("HTTP_ORIGIN", "*")),
-        ("Access-Control-Allow-Credentials", "true"),
-    ]
+    headers = [("Access-Control-Allow-Origin", environ.get("HTTP_ORIGIN", "*")), ALLOW_CREDENTIALS]
     if environ.get("REQUEST_METHOD") == "OPTIONS":
         headers.append(("Access-Control-Allow-Methods", PREFLIGHT_METHODS))
         headers.append(("Access-Control-Max-Age", "3600"))

@@ -91,6 +91,8 @@ class BodyInput:
     the server's stream marks); *limit* the largest body accepted.
     """
 
+    __slots__ = ("_stream", "declared", "_limit", "received", "failure")
+
     def __init__(self, stream: BinaryIO, declared: Optional[int], limit: int) -> None:
         self._stream = stream
         self.declared = declared
