@@ -22,7 +22,7 @@ import codecs
 import functools
 import re
 from json.encoder import encode_basestring_ascii as _escape  # C accelerated
-from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
@@ -401,33 +401,53 @@ FIELDS: Dict[str, Callable[[Request], Any]] = {
 
 #: Fields computed from the body.
 _BODY_FIELDS = frozenset(("data", "files", "form", "json"))
+_RAW_FIELDS = frozenset(("data", "files", "form"))
 
-#: keys -> the functions that compute them, in order, and which of them come from the body: the few
-#: key sets the routes ask for.
-_PLANS: Dict[Tuple[str, ...], Tuple[List[Tuple[str, Callable[[Request], Any]]], FrozenSet[str]]] = {}
+
+class _Plan(NamedTuple):
+    """How :func:`echo` computes a key set."""
+
+    fields: List[Tuple[str, Callable[[Request], Any]]]  # every key and the function computing it, in order
+    from_body: FrozenSet[str]  # the keys computed from the body
+    others: List[Tuple[str, Callable[[Request], Any]]]  # the rest, in order
+    whole: bool  # data, files and form among them: a usual body's fields can be set at once
+
+
+#: keys -> their plan: the few key sets the routes ask for.
+_PLANS: Dict[Tuple[str, ...], _Plan] = {}
+
+
+def _plan(keys: Tuple[str, ...]) -> _Plan:
+    fields = [(key, FIELDS[key]) for key in keys]
+    from_body = _BODY_FIELDS.intersection(keys)
+    others = [(key, compute) for key, compute in fields if key not in from_body]
+    return _Plan(fields, from_body, others, from_body >= _RAW_FIELDS)
 
 
 def echo(request: Request, keys: Tuple[str, ...]) -> Dict[str, Any]:
     """The echo object with just *keys*, computed in httpbin's order of side effects.
 
     With a large body or file among them, a :class:`DeferredDict` (see :class:`LargeText`).
+    The answers are written with sorted keys: the object's own order is free.
     """
-    plans = _PLANS.get(keys)
-    if plans is None:
-        plans = _PLANS[keys] = ([(key, FIELDS[key]) for key in keys], _BODY_FIELDS.intersection(keys))
-    plan, from_body = plans
-    if not from_body:
-        return {key: compute(request) for key, compute in plan}  # no body among them: nothing is deferred
-    if not is_form(request):
+    plan = _PLANS.get(keys)
+    if plan is None:
+        plan = _PLANS[keys] = _plan(keys)
+    if not plan.from_body:
+        return {key: compute(request) for key, compute in plan.fields}  # no body among them: nothing is deferred
+    if plan.whole and not is_form(request):
         raw = _raw_body(request)
         if len(raw) < LARGE:
-            # The usual body: no form, echoed in memory. The body fields straight from the one read, the
-            # same values their functions give (a failed JSON check raises first, before any other field).
-            known = {"data": text_or_data_url(raw), "files": {}, "form": {}}
-            if "json" in from_body:
-                known["json"] = parsed_json(raw, request.environ)
-            return {key: known[key] if key in known else compute(request) for key, compute in plan}
-    fields = {key: compute(request) for key, compute in plan}
+            # The usual body: no form, echoed in memory. Its fields straight from the one read, the
+            # same values their functions give; the others have no side effects to order.
+            fields = {key: compute(request) for key, compute in plan.others}
+            fields["data"] = text_or_data_url(raw)
+            fields["files"] = {}
+            fields["form"] = {}
+            if "json" in plan.from_body:
+                fields["json"] = parsed_json(raw, request.environ)
+            return fields
+    fields = {key: compute(request) for key, compute in plan.fields}
     deferred = [value for value in (fields.get("data"), fields.get("json")) if isinstance(value, Deferred)]
     files = fields.get("files")
     if files:
