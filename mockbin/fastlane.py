@@ -29,6 +29,12 @@ Handler = Callable[[Request], Any]
 log = logging.getLogger("mockbin")
 _JSON_TYPE = ("Content-Type", JSON)
 
+#: Environ key under which the lane leaves the header list it passes to ``start_response`` when every
+#: header in it is plain: no hop-by-hop name, an ASCII value with no blank at either end.  A server
+#: adapter that rewrites heads (``serving.compat.GunicornLike``) passes that very list on as it is.
+#: (A layer that changes a response's headers passes a new list.)
+PLAIN_HEADERS = "mockbin.plain_headers"
+
 
 #: What werkzeug's ``Request.__init__`` sets from the environ (see :class:`LeanRequest`).
 _FROM_ENVIRON = frozenset(("method", "scheme", "server", "root_path", "path", "query_string", "headers", "remote_addr"))
@@ -111,5 +117,7 @@ class FastLane:
             _JSON_TYPE, ("Content-Length", str(length)),
             ("Access-Control-Allow-Origin", environ.get("HTTP_ORIGIN", "*")), ALLOW_CREDENTIALS,
         ]
+        if "HTTP_ORIGIN" not in environ:
+            environ[PLAIN_HEADERS] = headers  # the CORS value is "*": all four plain
         start_response("200 OK", headers)
         return [] if environ["REQUEST_METHOD"] == "HEAD" else pieces

@@ -38,6 +38,7 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import quote
 
+from ..fastlane import PLAIN_HEADERS
 from ..problems import Problem
 from ..settings import Settings
 
@@ -194,6 +195,7 @@ class GunicornLike:
         refused: List[bytes] = []
 
         def start(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Any:
+            plain = environ.pop(PLAIN_HEADERS, None) is headers
             if status[0] == "1" and status[:3] != "101":  # granian cannot end an exchange with a 1xx answer (101 it can)
                 problem = Problem(
                     "engine-cannot",
@@ -202,16 +204,19 @@ class GunicornLike:
                 )
                 response = problem.get_response()
                 refused.append(response.get_data())
-                status, headers = response.status, response.headers.to_wsgi_list()
+                status, headers, plain = response.status, response.headers.to_wsgi_list(), False
             head = [_SERVER, ("Date", _http_date()), _KEEP_ALIVE]
-            for header in headers:
-                verdict = _verdicts.get(header)
-                if verdict is None:
-                    verdict = _verdict(header)
-                if verdict == KEEP:
-                    head.append(header)
-                elif verdict == RESPELL:  # rare: the slow way
-                    head.append((header[0], as_granian_writes(header[1].strip(" \t"))))
+            if plain:
+                head += headers  # nothing to drop or respell (the fast lane's usual answer)
+            else:
+                for header in headers:
+                    verdict = _verdicts.get(header)
+                    if verdict is None:
+                        verdict = _verdict(header)
+                    if verdict == KEEP:
+                        head.append(header)
+                    elif verdict == RESPELL:  # rare: the slow way
+                        head.append((header[0], as_granian_writes(header[1].strip(" \t"))))
             if may_close and closes(environ, head, int(status[:3])):
                 head[2] = _CLOSE
             return start_response(status, head, exc_info)
