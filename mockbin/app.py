@@ -8,6 +8,10 @@ Request flow, outermost first::
         -> FaultMiddleware (fault rules of /__mockbin/faults; inert while there is none)
           -> FastLane (hot echo routes, no Flask dispatch)
             -> Flask (every route, automatic HEAD/OPTIONS, 404/405, errors)
+
+Without ``--journal`` and while no fault rule exists, the fast lane's own
+requests go from the mount straight to the lane (``FastLane.ahead_of``):
+the layers between would pass them through untouched.
 """
 
 from __future__ import annotations
@@ -93,14 +97,18 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
         # itself drops environ["werkzeug.request"]; the fast lane never sets it.)
         request.routing_exception = None
 
-    wsgi: WSGIApp = FastLane(app.wsgi_app, lane_table(table), max_body_size)
-    faulty = faults.install(app, settings, wsgi)
+    lane = FastLane(app.wsgi_app, lane_table(table), max_body_size)
+    faulty = faults.install(app, settings, lane)
     admin.on_reset(app, faulty.book.clear)
-    wsgi = faulty
+    wsgi: WSGIApp = faulty
     recorder = journal.install(app, settings)
     if recorder is not None:
         admin.on_reset(app, recorder.clear)
         wsgi = journal.JournalMiddleware(wsgi, recorder)
     wsgi = admin.AdminGuard(wsgi, settings)
+    if recorder is None:
+        # Without a journal, the layers between the mount and the lane leave the lane's paths alone (none is
+        # under /__mockbin/) until a fault rule exists: its requests skip them.
+        wsgi = lane.ahead_of(wsgi, faulty.book)
     app.wsgi_app = mount(wsgi, settings)  # type: ignore[method-assign,assignment]
     return app

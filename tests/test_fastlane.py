@@ -54,3 +54,14 @@ def test_lean_request_reads_like_werkzeugs():
             assert [getattr(lean, name) for name in names] == [getattr(expected, name) for name in names]
             assert lean.args == expected.args and dict(lean.headers) == dict(expected.headers)
         assert not hasattr(LeanRequest(dict(environ)), "no_such_attribute")
+
+
+def test_lane_paths_are_never_admin_paths():
+    """Requests for the lane's paths skip the admin guard (FastLane.ahead_of): none may be an admin path."""
+    from mockbin.admin import is_admin_path
+    from mockbin.fastlane import lane_table
+    from mockbin.routes import route_table
+
+    paths = {path for path, _ in lane_table(route_table())}
+    assert {"/get", "/post", "/anything"} <= paths
+    assert not any(is_admin_path(path) or is_admin_path("/" + path) for path in paths)
