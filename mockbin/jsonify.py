@@ -399,32 +399,23 @@ def loads_or_none(raw: bytes) -> Any:
         return None
 
 
-def _orjson_encoder(orjson: Optional[ModuleType]) -> Optional[Callable[[Any], bytes]]:
-    """orjson's ``dumps`` in httpbin's layout, or None without orjson."""
-    if orjson is None:
-        return None
-    options = (
-        orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-        | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-    )
-    fragment = orjson.Fragment
-    encode: Callable[..., bytes] = orjson.dumps
+def _spell(value: Any) -> Any:
+    """What orjson hands over as a value it does not write itself (its ``default``).
 
-    def spell(value: Any) -> Any:
-        # orjson hands over what it does not write itself: only a parsed
-        # float is written here (in the standard library's spelling, NaN
-        # and 1e-05 included); anything else sends the value to _encode.
-        if type(value) is ParsedFloat:
-            return fragment(_float(value).encode("ascii"))
-        raise TypeError(type(value).__name__)
-
-    def dumps_fast(value: Any) -> bytes:
-        return encode(value, default=spell, option=options)
-
-    return dumps_fast
+    Only a parsed float is written here, in the standard library's spelling
+    (NaN and 1e-05 included); anything else sends the value to the standard encoder.
+    """
+    if type(value) is ParsedFloat:
+        return _ORJSON.Fragment(_float(value).encode("ascii"))  # type: ignore[union-attr]
+    raise TypeError(type(value).__name__)
 
 
-_dumps_fast = _orjson_encoder(_ORJSON)
+#: orjson's ``dumps`` and its options for httpbin's layout, or None without orjson.
+_orjson_dumps: Optional[Callable[..., bytes]] = _ORJSON.dumps if _ORJSON is not None else None
+_OPTIONS = (
+    _ORJSON.OPT_INDENT_2 | _ORJSON.OPT_SORT_KEYS | _ORJSON.OPT_APPEND_NEWLINE
+    | _ORJSON.OPT_PASSTHROUGH_DATETIME | _ORJSON.OPT_PASSTHROUGH_DATACLASS
+) if _ORJSON is not None else 0
 
 
 def echo_bytes(value: Any) -> bytes:
@@ -437,9 +428,9 @@ def echo_bytes(value: Any) -> bytes:
     writes ``0.00001`` and ``null`` for ``1e-05`` and NaN), which holds for an
     echo by construction.  Anything else takes the standard spelling.
     """
-    if _dumps_fast is not None:
+    if _orjson_dumps is not None:
         try:
-            data = _dumps_fast(value)
+            data = _orjson_dumps(value, default=_spell, option=_OPTIONS)
         except TypeError:  # orjson.JSONEncodeError: big integers, deep nesting, lone surrogates, other types
             pass
         else:

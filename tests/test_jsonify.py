@@ -65,8 +65,9 @@ def parsed(value):
 def test_echo_encoder_is_orjson_where_installed():
     """With the extra fast installed, echoes take orjson's path (the tests below then check it)."""
     pytest.importorskip("orjson", reason="orjson (the extra fast) is not installed")
-    assert jsonify._dumps_fast is not None
-    assert jsonify._dumps_fast({"a": [ParsedFloat(0.5)]}) == echo_bytes({"a": [ParsedFloat(0.5)]})
+    assert jsonify._orjson_dumps is not None
+    value = {"a": [ParsedFloat(0.5)]}
+    assert jsonify._orjson_dumps(value, default=jsonify._spell, option=jsonify._OPTIONS) == echo_bytes(value)
 
 
 @given(value=JSON_VALUES)
