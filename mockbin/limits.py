@@ -37,7 +37,7 @@ import codecs
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Dict, Iterator, List, Optional
+from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional
 
 from werkzeug.exceptions import ClientDisconnected, NotImplemented
 
@@ -124,7 +124,21 @@ class BodyInput:
                 return b""
         else:
             size = min(size, self._limit - self.received + 1)  # one byte past the limit at most
-        data = self._read_stream(size)
+        return self._checked(self._stream.read, size)
+
+    def _checked(self, read: Callable[[int], bytes], size: int) -> bytes:
+        """One call of the server stream's *read* (``read`` or ``readline``) for at most *size* bytes, checked.
+
+        Its errors, an early end and a chunked body past the limit become the body's failure.
+        """
+        try:
+            data = read(size)
+        except Problem:
+            raise
+        except Exception as exc:
+            if _is_disconnect(exc):
+                raise self._fail(incomplete_body(self.received, self.declared)) from None
+            raise self._fail(malformed_body(self.received, str(exc) or type(exc).__name__)) from None
         self.received += len(data)
         if not data and self.declared is not None:
             raise self._fail(incomplete_body(self.received, self.declared))
@@ -132,28 +146,11 @@ class BodyInput:
             raise self._fail(body_too_large(self._limit))
         return data
 
-    def _read_stream(self, size: int) -> bytes:
-        """The server stream's ``read(size)``; its errors become the body's failure."""
-        try:
-            data: bytes = self._stream.read(size)
-        except Problem:
-            raise
-        except Exception as exc:
-            if _is_disconnect(exc):
-                raise self._fail(incomplete_body(self.received, self.declared)) from None
-            raise self._fail(malformed_body(self.received, str(exc) or type(exc).__name__)) from None
-        return data
-
     def read(self, size: Optional[int] = -1) -> bytes:
-        if size == -1 and self.received == 0 and self.declared is not None and self.failure is None:
-            # The whole declared body in one read (what the echo asks for): _pull's checks, for this case.
-            data = self._read_stream(self.declared)
-            self.received = len(data)
-            if self.received == self.declared:
-                return data
-            if not data:
-                raise self._fail(incomplete_body(0, self.declared))
-            return data + self.read()
+        if size == -1 and self.received == 0 and self.declared and self.failure is None:
+            # The whole declared body in one read (what the echo asks for), without _pull's steps for pieces.
+            data = self._checked(self._stream.read, self.declared)
+            return data if self.received == self.declared else data + self.read()
         if size is not None and size >= 0:
             return self._pull(size) if size else b""
         if self.declared is not None:
@@ -186,20 +183,7 @@ class BodyInput:
                 return b""
         else:
             cap = min(cap, self._limit - self.received + 1)
-        try:
-            line = self._stream.readline(cap)
-        except Problem:
-            raise
-        except Exception as exc:
-            if _is_disconnect(exc):
-                raise self._fail(incomplete_body(self.received, self.declared)) from None
-            raise self._fail(malformed_body(self.received, str(exc) or type(exc).__name__)) from None
-        self.received += len(line)
-        if not line and self.declared is not None:
-            raise self._fail(incomplete_body(self.received, self.declared))
-        if self.declared is None and self.received > self._limit:
-            raise self._fail(body_too_large(self._limit))
-        return line
+        return self._checked(self._stream.readline, cap)
 
     def readlines(self, hint: Optional[int] = -1) -> List[bytes]:
         return list(iter(self.readline, b""))
