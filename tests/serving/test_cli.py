@@ -91,8 +91,9 @@ def test_busy_port_gives_one_line_and_status_2_quickly():
         started = time.monotonic()
         result = run("serve", "--port", str(port))
         elapsed = time.monotonic() - started
-    assert_usage_error(result, f"127.0.0.1:{port}", "address already in use")
-    assert elapsed < 4, "must not retry like bare gunicorn does"
+    assert_usage_error(result, f"127.0.0.1:{port}", "address already in use")  # one line: no retry messages
+    # Bare gunicorn retries the bind five times, a second apart: no run that retries ends within 5 s.
+    assert elapsed < 5, "must not retry like bare gunicorn does"
 
 
 def test_unknown_host_gives_one_line_and_status_2():
