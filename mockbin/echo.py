@@ -28,8 +28,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
 from .jsonify import Deferred, DeferredDict, EncodedLater, loads_or_none
-from .limits import BODY_KEY, JSON_PROBE, JSON_SETTLED_SIZE, check_json, probably_json
-from .settings import ENVIRON_KEY as SETTINGS_KEY, settings_of
+from .limits import JSON_PROBE, JSON_SETTLED_SIZE, check_json, probably_json
+from .settings import settings_of
 
 Scalar = Union[str, List[str]]
 
