@@ -259,9 +259,7 @@ def _field_keys(environ: Dict[str, Any]) -> List[Tuple[str, str, bool, bool]]:
     if found is None:
         found = []
         for key in keys:
-            info = _KEYS.get(key)
-            if info is None:
-                info = _key_info(key)
+            info = _key_info(key)
             if info:
                 found.append((key, *info))
         if len(_FIELD_KEYS) < 1024 and len(keys) <= 64 and sum(map(len, keys)) <= 2048:  # a few KiB each at most
