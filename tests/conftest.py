@@ -8,8 +8,8 @@ from typing import Iterator, Tuple
 import pytest
 
 from support.servers import (
-    DEFAULT_WORKER_FOR_ORACLE, LOW_DURATION, LOW_SIZE, ServerProcess, free_port, low_limit_argv, mockbin_argv,
-    pair_worker_args,
+    DEFAULT_WORKER_FOR_ORACLE, LOW_DURATION, LOW_SIZE, ServerProcess, free_port, granian_oracle, low_limit_argv,
+    mockbin_argv, pair_worker_args,
     oracle_argv,
 )
 
@@ -52,11 +52,10 @@ def live_pair() -> Iterator[Tuple[ServerProcess, ServerProcess]]:
 
 @pytest.fixture(scope="session")
 def granian_pair(live_pair) -> Iterator[Tuple[ServerProcess, ServerProcess]]:
-    """The live pair's oracle (gunicorn) and mockbin under granian (``--server granian``)."""
+    """An oracle under gunicorn (the live pair's, see ``granian_oracle``) and mockbin under granian."""
     pytest.importorskip("granian", reason="granian (the extra fast) is not installed")
-    oracle, _ = live_pair
     port = free_port()
-    with ServerProcess(mockbin_argv(port, "--server", "granian"), port) as mine:
+    with granian_oracle(live_pair[0]) as oracle, ServerProcess(mockbin_argv(port, "--server", "granian"), port) as mine:
         yield oracle, mine
 
 

@@ -17,7 +17,7 @@ from mockbin import create_app
 from mockbin.settings import Settings
 from mockbin.problems import Problem
 from support.compare import differential_tests
-from support.servers import ServerProcess, free_port, mockbin_argv, pair_worker_args
+from support.servers import ServerProcess, free_port, granian_oracle, mockbin_argv, pair_worker_args
 
 STATEFUL_APP = create_app(Settings(stateful=True))
 
@@ -63,9 +63,9 @@ def stateful_pair(live_pair) -> Iterator:
 @pytest.fixture(scope="module")
 def stateful_granian_pair(live_pair) -> Iterator:
     pytest.importorskip("granian", reason="granian (the extra fast) is not installed")
-    oracle, _ = live_pair
     port = free_port()
-    with ServerProcess(mockbin_argv(port, "--stateful", "--server", "granian"), port) as mine:
+    argv = mockbin_argv(port, "--stateful", "--server", "granian")
+    with granian_oracle(live_pair[0]) as oracle, ServerProcess(argv, port) as mine:
         yield oracle, mine
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 HOST = "127.0.0.1"
 
@@ -126,6 +127,22 @@ def oracle_argv(port: int, *extra: str) -> List[str]:
         sys.executable, "-m", "gunicorn", "httpbin:app", "-b", f"{HOST}:{port}",
         "--log-level", "warning", *gunicorn_control_socket_flags(), *extra,
     ]
+
+
+@contextlib.contextmanager
+def granian_oracle(pair_oracle: "ServerProcess") -> Iterator["ServerProcess"]:
+    """The oracle that mockbin under granian is compared with.
+
+    granian's heads read as gunicorn's default worker writes them: the live
+    pair's oracle, unless ``MOCKBIN_TEST_WORKER_CLASS`` put the pair under
+    another worker (sync closes every connection); then one of its own.
+    """
+    if not pair_worker_args():
+        yield pair_oracle
+        return
+    port = free_port()
+    with ServerProcess(oracle_argv(port, *DEFAULT_WORKER_FOR_ORACLE), port) as oracle:
+        yield oracle
 
 
 LOW_DURATION = "0.3"
